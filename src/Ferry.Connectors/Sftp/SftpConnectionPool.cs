@@ -1,0 +1,228 @@
+using System.Collections.Concurrent;
+using Ferry.Core.Errors;
+using Renci.SshNet;
+
+namespace Ferry.Connectors.Sftp;
+
+/// <summary>
+/// A few SSH connections to one server, reused across operations. A connection is handed to
+/// one user at a time (an SFTP session is safe for concurrent requests, but a handle's stream is
+/// not, and one connection per transfer keeps one slow transfer from starving another).
+/// Connections that saw an error are dropped, not returned; idle ones are checked with a round
+/// trip before reuse.
+/// </summary>
+internal sealed class SftpConnectionPool : IAsyncDisposable
+{
+    private readonly SftpEndpointOptions _options;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _slots;
+    private readonly ConcurrentBag<(SftpClient Client, long ReturnedAt)> _idle = new();
+    private int _disposed;
+
+    public SftpConnectionPool(SftpEndpointOptions options, TimeProvider? time = null)
+    {
+        _options = options;
+        _time = time ?? TimeProvider.System;
+        _slots = new SemaphoreSlim(Math.Max(1, options.MaxConnections));
+    }
+
+    /// <summary>The host key the server presented on the most recent connection, for trust-on-first-use.</summary>
+    public string? LastPresentedHostKey { get; private set; }
+
+    /// <summary>Cipher negotiated on the most recent connection (for benchmarks and diagnostics).</summary>
+    public string? LastCipher { get; private set; }
+
+    public async Task<SftpLease> RentAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            while (_idle.TryTake(out var idle))
+            {
+                if (await IsHealthyAsync(idle.Client, idle.ReturnedAt, cancellationToken).ConfigureAwait(false))
+                {
+                    return new SftpLease(this, idle.Client);
+                }
+
+                idle.Client.Dispose();
+            }
+
+            return new SftpLease(this, await ConnectAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch
+        {
+            _slots.Release();
+            throw;
+        }
+    }
+
+    internal void Return(SftpClient client, bool broken)
+    {
+        if (broken || _disposed != 0 || !client.IsConnected)
+        {
+            client.Dispose();
+        }
+        else
+        {
+            _idle.Add((client, _time.GetTimestamp()));
+        }
+
+        _slots.Release();
+    }
+
+    private async Task<bool> IsHealthyAsync(SftpClient client, long returnedAt, CancellationToken cancellationToken)
+    {
+        if (!client.IsConnected)
+        {
+            return false;
+        }
+
+        if (_time.GetElapsedTime(returnedAt) < _options.IdleCheckAfter)
+        {
+            return true;
+        }
+
+        try
+        {
+            // A cheap round trip: the server may have closed an idle connection without us noticing.
+            _ = await client.ExistsAsync(".", cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<SftpClient> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var where = $"sftp://{_options.Username}@{_options.Host}:{_options.Port}";
+        var facts = new SftpSessionFacts();
+        var client = new SftpClient(BuildConnectionInfo());
+        client.HostKeyReceived += (_, e) =>
+        {
+            var presented = SftpHostKey.Format(e.FingerPrintSHA256);
+            facts.PresentedHostKey = presented;
+            LastPresentedHostKey = presented;
+            e.CanTrust = CheckHostKey(presented, where, facts);
+        };
+        client.OperationTimeout = _options.OperationTimeout;
+        client.BufferSize = (uint)_options.BufferSize;
+        try
+        {
+            await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            LastCipher = client.ConnectionInfo.CurrentClientEncryption;
+            return client;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            client.Dispose();
+            throw SftpErrors.Classify(ex, where, facts);
+        }
+    }
+
+    private bool CheckHostKey(string presented, string where, SftpSessionFacts facts)
+    {
+        if (_options.HostKeySha256 is null)
+        {
+            facts.HostKeyRejection = FerryException.Permanent(ErrorCodes.HostKeyNotTrusted,
+                $"{where}: no host key is pinned for this server. It presented {presented}; " +
+                "if that is the key you expect, pin it (host key fingerprint " + presented + ").");
+            return false;
+        }
+
+        if (SftpHostKey.Matches(_options.HostKeySha256, presented))
+        {
+            return true;
+        }
+
+        facts.HostKeyRejection = FerryException.Permanent(ErrorCodes.HostKeyMismatch,
+            $"{where}: HOST KEY MISMATCH. The server presented {presented} but {SftpHostKey.Normalize(_options.HostKeySha256) ?? _options.HostKeySha256} is pinned. " +
+            "The server may have been reinstalled, or someone may be intercepting the connection; Ferry will not connect until the pinned key is updated.");
+        return false;
+    }
+
+    private ConnectionInfo BuildConnectionInfo()
+    {
+        var methods = new List<AuthenticationMethod>();
+        if (_options.PrivateKey is { } keyText)
+        {
+            try
+            {
+                using var keyStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(keyText));
+                var key = _options.PrivateKeyPassphrase is null
+                    ? new PrivateKeyFile(keyStream)
+                    : new PrivateKeyFile(keyStream, _options.PrivateKeyPassphrase);
+                methods.Add(new PrivateKeyAuthenticationMethod(_options.Username, key));
+            }
+            catch (Exception ex) when (ex is Renci.SshNet.Common.SshException or ArgumentException or InvalidOperationException or FormatException)
+            {
+                throw FerryException.Permanent(ErrorCodes.InvalidConfiguration,
+                    $"The private key for {_options.Username}@{_options.Host} could not be read: {ex.Message}", ex);
+            }
+        }
+
+        if (_options.Password is { } password)
+        {
+            methods.Add(new PasswordAuthenticationMethod(_options.Username, password));
+        }
+
+        if (methods.Count == 0)
+        {
+            throw FerryException.Permanent(ErrorCodes.InvalidConfiguration,
+                $"No credentials for {_options.Username}@{_options.Host}: give a private key or a password.");
+        }
+
+        var info = new ConnectionInfo(_options.Host, _options.Port, _options.Username, methods.ToArray())
+        {
+            Timeout = _options.ConnectTimeout,
+        };
+        if (_options.PreferAesGcm && info.Encryptions.TryGetValue("aes128-gcm@openssh.com", out var gcm))
+        {
+            info.Encryptions.Remove("aes128-gcm@openssh.com");
+            info.Encryptions.Insert(0, "aes128-gcm@openssh.com", gcm);
+        }
+
+        return info;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            while (_idle.TryTake(out var idle))
+            {
+                idle.Client.Dispose();
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>One borrowed connection. Dispose returns it; call <see cref="MarkBroken"/> first if it failed.</summary>
+internal sealed class SftpLease : IDisposable
+{
+    private readonly SftpConnectionPool _pool;
+    private bool _broken;
+    private int _returned;
+
+    public SftpLease(SftpConnectionPool pool, SftpClient client)
+    {
+        _pool = pool;
+        Client = client;
+    }
+
+    public SftpClient Client { get; }
+
+    public void MarkBroken() => _broken = true;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _returned, 1) == 0)
+        {
+            _pool.Return(Client, _broken);
+        }
+    }
+}

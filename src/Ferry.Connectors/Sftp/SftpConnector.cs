@@ -1,0 +1,372 @@
+using System.Runtime.CompilerServices;
+using Ferry.Core.Connectors;
+using Ferry.Core.Errors;
+using Ferry.Core.Paths;
+using Ferry.Core.Streams;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+using Renci.SshNet.Sftp;
+
+namespace Ferry.Connectors.Sftp;
+
+/// <summary>
+/// SFTP on SSH.NET. Every path is confined to <see cref="SftpEndpointOptions.BasePath"/>;
+/// uploads use SSH.NET's pipelined UploadFile (writing through SftpFileStream is not pipelined
+/// and measured 0.3x OpenSSH); renames use posix-rename where the server has it.
+/// </summary>
+public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
+{
+    private readonly SftpEndpointOptions _options;
+    private readonly SftpConnectionPool _pool;
+    private readonly string _base;
+
+    public SftpConnector(SftpEndpointOptions options, TimeProvider? time = null)
+    {
+        _options = options;
+        _base = NormalizeBase(options.BasePath);
+        _pool = new SftpConnectionPool(options, time);
+    }
+
+    public string Scheme => "sftp";
+
+    public ConnectorFeatures Features { get; } = new(RecordsSha256: false, HasDirectories: true);
+
+    /// <summary>The host key presented on the latest connection ("SHA256:..."), for trust-on-first-use.</summary>
+    public string? LastPresentedHostKey => _pool.LastPresentedHostKey;
+
+    /// <summary>The cipher negotiated on the latest connection.</summary>
+    public string? LastCipher => _pool.LastCipher;
+
+    public string Describe(string path) =>
+        $"sftp://{_options.Username}@{_options.Host}:{_options.Port}/{RemotePath.Combine(_base, SafeNormalize(path)).TrimStart('/')}";
+
+    public T? GetCapability<T>() where T : class => this as T;
+
+    /// <summary>Connects (or reuses a connection) and checks that the base path is a directory.</summary>
+    public Task CheckAsync(CancellationToken cancellationToken) =>
+        RunAsync("", async c =>
+        {
+            var attrs = await c.GetAsync(Full(""), cancellationToken).ConfigureAwait(false);
+            if (!attrs.IsDirectory)
+            {
+                throw FerryException.Permanent(ErrorCodes.InvalidConfiguration, $"{Describe("")}: the base path is not a directory");
+            }
+
+            return true;
+        }, cancellationToken);
+
+    public async IAsyncEnumerable<RemoteEntry> ListAsync(string path, ListOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var pending = new Stack<string>();
+        pending.Push(RemotePath.Normalize(path));
+        while (pending.Count > 0)
+        {
+            var dir = pending.Pop();
+            // One directory is read completely before its entries are yielded, so the connection
+            // goes back to the pool and a caller that acts on each entry cannot starve it.
+            var entries = await RunAsync(dir, async c =>
+            {
+                var list = new List<RemoteEntry>();
+                await foreach (var f in c.ListDirectoryAsync(Full(dir), cancellationToken).ConfigureAwait(false))
+                {
+                    if (f.Name is "." or "..")
+                    {
+                        continue;
+                    }
+
+                    var rel = dir.Length == 0 ? f.Name : dir + "/" + f.Name;
+                    var file = f.IsSymbolicLink ? await TryFollowAsync(c, f, cancellationToken).ConfigureAwait(false) : f;
+                    if (file is not null && (file.IsDirectory || file.IsRegularFile))
+                    {
+                        list.Add(ToEntry(rel, file));
+                    }
+                }
+
+                return list;
+            }, cancellationToken).ConfigureAwait(false);
+
+            foreach (var e in entries)
+            {
+                yield return e;
+                if (options.Recursive && e.IsDirectory)
+                {
+                    pending.Push(e.Path);
+                }
+            }
+        }
+    }
+
+    public Task<RemoteEntry?> StatAsync(string path, CancellationToken cancellationToken)
+    {
+        var rel = RemotePath.Normalize(path);
+        return RunAsync(rel, async c =>
+        {
+            try
+            {
+                var f = await c.GetAsync(Full(rel), cancellationToken).ConfigureAwait(false);
+                return (RemoteEntry?)ToEntry(rel, f);
+            }
+            catch (SftpPathNotFoundException)
+            {
+                return null;
+            }
+        }, cancellationToken);
+    }
+
+    public async Task<Stream> OpenReadAsync(string path, long offset, long? length, CancellationToken cancellationToken)
+    {
+        var rel = RemotePath.Normalize(path);
+        var lease = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var stream = await lease.Client.OpenAsync(Full(rel), FileMode.Open, FileAccess.Read, cancellationToken).ConfigureAwait(false);
+            if (offset > 0)
+            {
+                stream.Seek(offset, SeekOrigin.Begin);
+            }
+
+            return new SftpReadStream(stream, lease, length, Describe(rel));
+        }
+        catch (Exception ex)
+        {
+            var fe = SftpErrors.Classify(ex, Describe(rel));
+            if (fe.IsTransient || ex is OperationCanceledException)
+            {
+                lease.MarkBroken();
+            }
+
+            lease.Dispose();
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            throw fe;
+        }
+    }
+
+    public async Task<WriteResult> WriteAsync(string path, Stream content, long length, WriteOptions options, CancellationToken cancellationToken)
+    {
+        var rel = RemotePath.Normalize(path);
+        if (rel.Length == 0)
+        {
+            throw FerryException.Permanent(ErrorCodes.InvalidPath, $"{Describe(rel)}: cannot write to the base directory itself; name a file");
+        }
+
+        await CreateDirectoryAsync(RemotePath.Parent(rel), cancellationToken).ConfigureAwait(false);
+        var source = new ExactLengthReadStream(content, length, cancellationToken);
+        await RunAsync(rel, async c =>
+        {
+            try
+            {
+                // UploadFile is synchronous but pipelined: it keeps many write requests in flight.
+                // It cannot take a token; the source stream throws on cancellation instead.
+                await Task.Run(() => c.UploadFile(source, Full(rel), canOverride: !options.CreateOnly), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (SshException) when (options.CreateOnly && source.Position == 0)
+            {
+                // An exclusive create failed before any byte was sent: find out whether that was because the file exists.
+                if (await ExistsAsync(c, rel, cancellationToken).ConfigureAwait(false))
+                {
+                    throw FerryException.Permanent(ErrorCodes.AlreadyExists, $"{Describe(rel)} already exists");
+                }
+
+                throw;
+            }
+
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        await source.EnsureSourceExhaustedAsync(cancellationToken).ConfigureAwait(false);
+
+        var written = await StatAsync(rel, cancellationToken).ConfigureAwait(false);
+        if (written is null || written.Size != length)
+        {
+            throw FerryException.Transient(ErrorCodes.SizeMismatch,
+                $"{Describe(rel)}: wrote {length} bytes but the server reports {written?.Size.ToString() ?? "no file"}");
+        }
+
+        return new WriteResult(written.Size, Sha256: null);
+    }
+
+    public Task DeleteAsync(string path, CancellationToken cancellationToken)
+    {
+        var rel = RemotePath.Normalize(path);
+        return RunAsync(rel, async c =>
+        {
+            try
+            {
+                await c.DeleteFileAsync(Full(rel), cancellationToken).ConfigureAwait(false);
+            }
+            catch (SftpPathNotFoundException)
+            {
+                // Already gone: the goal state holds.
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    public async Task RenameAsync(string from, string to, CancellationToken cancellationToken) =>
+        await RenameAtomicAsync(from, to, replaceExisting: true, cancellationToken).ConfigureAwait(false);
+
+    public async Task<RenameOutcome> RenameAtomicAsync(string from, string to, bool replaceExisting, CancellationToken cancellationToken)
+    {
+        var relFrom = RemotePath.Normalize(from);
+        var relTo = RemotePath.Normalize(to);
+        await CreateDirectoryAsync(RemotePath.Parent(relTo), cancellationToken).ConfigureAwait(false);
+        return await RunAsync(relTo, async c =>
+        {
+            if (!replaceExisting)
+            {
+                // Plain SFTP rename refuses to replace an existing file (OpenSSH links, then
+                // unlinks), so "fail if exists" is decided atomically by the server.
+                try
+                {
+                    await c.RenameFileAsync(Full(relFrom), Full(relTo), cancellationToken).ConfigureAwait(false);
+                    return RenameOutcome.Atomic;
+                }
+                catch (SshException)
+                {
+                    if (await ExistsAsync(c, relTo, cancellationToken).ConfigureAwait(false))
+                    {
+                        throw FerryException.Permanent(ErrorCodes.AlreadyExists, $"{Describe(relTo)} already exists");
+                    }
+
+                    throw;
+                }
+            }
+
+            try
+            {
+                await Task.Run(() => c.RenameFile(Full(relFrom), Full(relTo), isPosix: true), CancellationToken.None).ConfigureAwait(false);
+                return RenameOutcome.Atomic;
+            }
+            catch (NotSupportedException)
+            {
+                // No posix-rename@openssh.com: readers may briefly see no file, never a partial one.
+                try
+                {
+                    await c.DeleteFileAsync(Full(relTo), cancellationToken).ConfigureAwait(false);
+                }
+                catch (SftpPathNotFoundException)
+                {
+                }
+
+                await c.RenameFileAsync(Full(relFrom), Full(relTo), cancellationToken).ConfigureAwait(false);
+                return RenameOutcome.DeleteThenRename;
+            }
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task CreateDirectoryAsync(string path, CancellationToken cancellationToken)
+    {
+        var rel = RemotePath.Normalize(path);
+        if (rel.Length == 0)
+        {
+            return;
+        }
+
+        await RunAsync(rel, async c =>
+        {
+            var built = "";
+            foreach (var segment in rel.Split('/'))
+            {
+                built = built.Length == 0 ? segment : built + "/" + segment;
+                if (await ExistsAsync(c, built, cancellationToken).ConfigureAwait(false))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await c.CreateDirectoryAsync(Full(built), cancellationToken).ConfigureAwait(false);
+                }
+                catch (SshException)
+                {
+                    // Another writer may have created it between our check and our mkdir.
+                    if (!await ExistsAsync(c, built, cancellationToken).ConfigureAwait(false))
+                    {
+                        throw;
+                    }
+                }
+            }
+
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask DisposeAsync() => _pool.DisposeAsync();
+
+    private async Task<T> RunAsync<T>(string rel, Func<SftpClient, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        using var lease = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await operation(lease.Client).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Requests may still be in flight on this connection; do not hand it to anyone else.
+            lease.MarkBroken();
+            throw;
+        }
+        catch (Exception ex)
+        {
+            var fe = SftpErrors.Classify(ex, Describe(rel));
+            if (fe.IsTransient)
+            {
+                lease.MarkBroken();
+            }
+
+            throw fe;
+        }
+    }
+
+    private async Task<bool> ExistsAsync(SftpClient c, string rel, CancellationToken cancellationToken) =>
+        await c.ExistsAsync(Full(rel), cancellationToken).ConfigureAwait(false);
+
+    private static async Task<ISftpFile?> TryFollowAsync(SftpClient c, ISftpFile link, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var target = await c.GetAsync(link.FullName, cancellationToken).ConfigureAwait(false);
+            return target;
+        }
+        catch (SshException)
+        {
+            return null; // a dangling link is not a file to transfer
+        }
+    }
+
+    private string Full(string rel)
+    {
+        var full = RemotePath.Combine(_base, rel);
+        return full.Length == 0 ? "." : full;
+    }
+
+    private static RemoteEntry ToEntry(string rel, ISftpFile f) =>
+        new(rel, f.IsDirectory, f.IsDirectory ? 0 : f.Length, new DateTimeOffset(DateTime.SpecifyKind(f.LastWriteTimeUtc, DateTimeKind.Utc)));
+
+    private static string NormalizeBase(string basePath)
+    {
+        if (string.IsNullOrWhiteSpace(basePath) || basePath.Trim() == ".")
+        {
+            return "";
+        }
+
+        var rest = RemotePath.Normalize(basePath);
+        return basePath.StartsWith('/') ? "/" + rest : rest;
+    }
+
+    private static string SafeNormalize(string path)
+    {
+        try
+        {
+            return RemotePath.Normalize(path);
+        }
+        catch (FerryException)
+        {
+            return "(invalid path)";
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using Ferry.Core.Errors;
+using Renci.SshNet.Sftp;
+
+namespace Ferry.Connectors.Sftp;
+
+/// <summary>
+/// Reads from a remote file (optionally a bounded range of it) on a pooled connection, and
+/// hands the connection back when disposed. SSH.NET errors become <see cref="FerryException"/>s.
+/// </summary>
+internal sealed class SftpReadStream : Stream
+{
+    private readonly SftpFileStream _inner;
+    private readonly SftpLease _lease;
+    private readonly string _where;
+    private long _remaining;
+    private int _disposed;
+
+    public SftpReadStream(SftpFileStream inner, SftpLease lease, long? length, string where)
+    {
+        _inner = inner;
+        _lease = lease;
+        _where = where;
+        _remaining = length ?? long.MaxValue;
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (_remaining == 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            var n = _inner.Read(buffer[..(int)Math.Min(buffer.Length, _remaining)]);
+            _remaining -= n;
+            return n;
+        }
+        catch (Exception ex)
+        {
+            throw Fail(ex);
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_remaining == 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            var n = await _inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
+            _remaining -= n;
+            return n;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _lease.MarkBroken();
+            throw;
+        }
+        catch (Exception ex)
+        {
+            throw Fail(ex);
+        }
+    }
+
+    private FerryException Fail(Exception ex)
+    {
+        var fe = SftpErrors.Classify(ex, _where);
+        if (fe.IsTransient)
+        {
+            _lease.MarkBroken();
+        }
+
+        return fe;
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            try
+            {
+                _inner.Dispose();
+            }
+            catch (Exception)
+            {
+                // Closing the handle failed: the connection is suspect.
+                _lease.MarkBroken();
+            }
+
+            _lease.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

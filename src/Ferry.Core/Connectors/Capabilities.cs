@@ -1,0 +1,56 @@
+namespace Ferry.Core.Connectors;
+
+/// <summary>Copies inside the store without the bytes passing through Ferry (S3 CopyObject / UploadPartCopy).</summary>
+public interface IServerSideCopy
+{
+    /// <summary>True when this store can read <paramref name="source"/>'s objects itself (same service and credentials).</summary>
+    bool CanCopyFrom(IConnector source);
+
+    Task<WriteResult> CopyFromAsync(IConnector source, string sourcePath, string targetPath, WriteOptions options, CancellationToken cancellationToken);
+}
+
+/// <summary>Renames that readers observe as all-or-nothing.</summary>
+public interface IAtomicRename
+{
+    /// <summary>
+    /// Renames <paramref name="from"/> to <paramref name="to"/>. With
+    /// <paramref name="replaceExisting"/> false the rename fails with ALREADY_EXISTS if the target
+    /// exists (SFTP rename semantics). With it true the target is replaced atomically where the
+    /// server supports posix-rename; otherwise the connector deletes then renames and says so in
+    /// the returned outcome.
+    /// </summary>
+    Task<RenameOutcome> RenameAtomicAsync(string from, string to, bool replaceExisting, CancellationToken cancellationToken);
+}
+
+/// <summary>How a rename was carried out.</summary>
+public enum RenameOutcome
+{
+    /// <summary>A single atomic rename (posix-rename, or a plain rename onto a free name).</summary>
+    Atomic,
+
+    /// <summary>The server lacks posix-rename: the old target was deleted first, leaving a short gap.</summary>
+    DeleteThenRename,
+}
+
+/// <summary>Multipart uploads with explicit abort, for stores that have them (S3).</summary>
+public interface IMultipartUploads
+{
+    /// <summary>Uploads started under <paramref name="prefix"/> and neither completed nor aborted.</summary>
+    IAsyncEnumerable<PendingUpload> ListPendingAsync(string prefix, CancellationToken cancellationToken);
+
+    Task AbortAsync(PendingUpload upload, CancellationToken cancellationToken);
+}
+
+/// <summary>A multipart upload that was started and not finished.</summary>
+public sealed record PendingUpload(string Path, string UploadId, DateTimeOffset? Initiated);
+
+/// <summary>Facts about a store that are not methods.</summary>
+/// <param name="RecordsSha256">Stat reports a SHA-256 for files Ferry wrote (S3 metadata).</param>
+/// <param name="HasDirectories">Directories are real (SFTP) rather than key prefixes (S3).</param>
+public sealed record ConnectorFeatures(bool RecordsSha256, bool HasDirectories);
+
+/// <summary>Exposes <see cref="ConnectorFeatures"/>.</summary>
+public interface IHasFeatures
+{
+    ConnectorFeatures Features { get; }
+}

@@ -1,0 +1,16 @@
+namespace Ferry.Core.Connectors;
+
+/// <summary>Options for <see cref="IConnector.WriteAsync"/>.</summary>
+/// <param name="CreateOnly">
+/// Fail with ALREADY_EXISTS instead of replacing an existing file, where the store can make
+/// that decision atomically (S3 If-None-Match; an SFTP exclusive create).
+/// </param>
+/// <param name="Sha256">
+/// The content's SHA-256 if the caller already knows it (a second leg from staging, a copy of
+/// an object that records one). Stores that keep checksums record it, and the write fails with
+/// CHECKSUM_MISMATCH if the bytes streamed do not hash to it.
+/// </param>
+public sealed record WriteOptions(bool CreateOnly = false, string? Sha256 = null)
+{
+    public static readonly WriteOptions Default = new();
+}

@@ -1,0 +1,133 @@
+using Ferry.Core.Errors;
+
+namespace Ferry.Core.Streams;
+
+/// <summary>
+/// A read-only view of a source that must yield exactly <c>length</c> bytes. Every read fills
+/// the caller's buffer unless the end is reached (SSH.NET sends one SFTP write per read, so
+/// short reads would mean small packets), a source that ends early fails with SIZE_MISMATCH,
+/// and bytes beyond <c>length</c> are detected by <see cref="EnsureSourceExhaustedAsync"/>.
+/// Cancellation is checked on every read, which is how a synchronous consumer (SSH.NET's
+/// pipelined UploadFile) is stopped.
+/// </summary>
+public sealed class ExactLengthReadStream : Stream
+{
+    private readonly Stream _inner;
+    private readonly long _length;
+    private readonly CancellationToken _cancellationToken;
+    private readonly Action<int>? _onRead;
+    private long _position;
+
+    public ExactLengthReadStream(Stream inner, long length, CancellationToken cancellationToken, Action<int>? onRead = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        _inner = inner;
+        _length = length;
+        _cancellationToken = cancellationToken;
+        _onRead = onRead;
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => _length;
+
+    public override long Position
+    {
+        get => _position;
+        set => throw new NotSupportedException();
+    }
+
+    public long Remaining => _length - _position;
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        _cancellationToken.ThrowIfCancellationRequested();
+        var want = (int)Math.Min(buffer.Length, Remaining);
+        var filled = 0;
+        while (filled < want)
+        {
+            var n = _inner.Read(buffer.Slice(filled, want - filled));
+            if (n == 0)
+            {
+                throw EndedEarly();
+            }
+
+            filled += n;
+        }
+
+        return Advance(filled);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _cancellationToken);
+        var want = (int)Math.Min(buffer.Length, Remaining);
+        var filled = 0;
+        while (filled < want)
+        {
+            var n = await _inner.ReadAsync(buffer.Slice(filled, want - filled), linked.Token).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw EndedEarly();
+            }
+
+            filled += n;
+        }
+
+        return Advance(filled);
+    }
+
+    /// <summary>Fails with SIZE_MISMATCH if the source still has bytes after <c>length</c>.</summary>
+    public async Task EnsureSourceExhaustedAsync(CancellationToken cancellationToken)
+    {
+        if (Remaining != 0)
+        {
+            throw EndedEarly();
+        }
+
+        var probe = new byte[1];
+        if (await _inner.ReadAsync(probe, cancellationToken).ConfigureAwait(false) != 0)
+        {
+            throw FerryException.Transient(ErrorCodes.SizeMismatch,
+                $"The source has more than the {_length} bytes it reported; it may be growing. The transfer was stopped before delivery.");
+        }
+    }
+
+    private int Advance(int n)
+    {
+        _position += n;
+        _onRead?.Invoke(n);
+        return n;
+    }
+
+    private FerryException EndedEarly() =>
+        FerryException.Transient(ErrorCodes.SizeMismatch,
+            $"The source ended after {_position} of {_length} bytes; it may have been truncated or replaced during the transfer.");
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -185,7 +185,14 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
                 $"{Describe(rel)}: wrote {length} bytes but the server reports {written?.Size.ToString() ?? "no file"}");
         }
 
-        return new WriteResult(written.Size, Sha256: null);
+        var sha256 = source.Sha256Hex();
+        if (options.Sha256 is { } expected && !Checksums.SameHex(expected, sha256))
+        {
+            throw FerryException.Transient(ErrorCodes.ChecksumMismatch,
+                $"{Describe(rel)}: the bytes written hash to {sha256}, not the expected {expected}");
+        }
+
+        return new WriteResult(written.Size, sha256);
     }
 
     public Task DeleteAsync(string path, CancellationToken cancellationToken)

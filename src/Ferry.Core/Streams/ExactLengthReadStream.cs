@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Ferry.Core.Errors;
 
 namespace Ferry.Core.Streams;
@@ -8,23 +9,24 @@ namespace Ferry.Core.Streams;
 /// short reads would mean small packets), a source that ends early fails with SIZE_MISMATCH,
 /// and bytes beyond <c>length</c> are detected by <see cref="EnsureSourceExhaustedAsync"/>.
 /// Cancellation is checked on every read, which is how a synchronous consumer (SSH.NET's
-/// pipelined UploadFile) is stopped.
+/// pipelined UploadFile) is stopped. Every byte read is hashed, so a write knows the SHA-256 of
+/// exactly what it sent without a second pass.
 /// </summary>
 public sealed class ExactLengthReadStream : Stream
 {
     private readonly Stream _inner;
     private readonly long _length;
     private readonly CancellationToken _cancellationToken;
-    private readonly Action<int>? _onRead;
+    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _position;
+    private string? _sha256Hex;
 
-    public ExactLengthReadStream(Stream inner, long length, CancellationToken cancellationToken, Action<int>? onRead = null)
+    public ExactLengthReadStream(Stream inner, long length, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         _inner = inner;
         _length = length;
         _cancellationToken = cancellationToken;
-        _onRead = onRead;
     }
 
     public override bool CanRead => true;
@@ -58,6 +60,7 @@ public sealed class ExactLengthReadStream : Stream
             filled += n;
         }
 
+        _sha256.AppendData(buffer[..filled]);
         return Advance(filled);
     }
 
@@ -80,7 +83,19 @@ public sealed class ExactLengthReadStream : Stream
             filled += n;
         }
 
+        _sha256.AppendData(buffer.Span[..filled]);
         return Advance(filled);
+    }
+
+    /// <summary>Lower-case hex SHA-256 of the bytes read; only once all <c>length</c> bytes are read.</summary>
+    public string Sha256Hex()
+    {
+        if (Remaining != 0)
+        {
+            throw new InvalidOperationException($"{Remaining} bytes are still unread.");
+        }
+
+        return _sha256Hex ??= Convert.ToHexStringLower(_sha256.GetHashAndReset());
     }
 
     /// <summary>Fails with SIZE_MISMATCH if the source still has bytes after <c>length</c>.</summary>
@@ -102,7 +117,6 @@ public sealed class ExactLengthReadStream : Stream
     private int Advance(int n)
     {
         _position += n;
-        _onRead?.Invoke(n);
         return n;
     }
 
@@ -119,6 +133,7 @@ public sealed class ExactLengthReadStream : Stream
     {
         if (disposing)
         {
+            _sha256.Dispose();
             _inner.Dispose();
         }
 
@@ -127,6 +142,7 @@ public sealed class ExactLengthReadStream : Stream
 
     public override async ValueTask DisposeAsync()
     {
+        _sha256.Dispose();
         await _inner.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }

@@ -1,29 +1,18 @@
-using System.Security.Cryptography;
+using Ferry.Core.Transfers;
 
 namespace Ferry.Core.Streams;
 
-/// <summary>
-/// Passes reads through and feeds every byte read into a SHA-256, so a flow knows the checksum
-/// of exactly what the target consumed, without a second pass over the data.
-/// </summary>
-public sealed class HashingReadStream : Stream
+/// <summary>Passes reads through and counts them into a <see cref="ProgressMeter"/>.</summary>
+public sealed class ProgressReadStream : Stream
 {
     private readonly Stream _inner;
-    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private readonly bool _leaveOpen;
-    private long _bytes;
-    private string? _hex;
+    private readonly ProgressMeter _meter;
 
-    public HashingReadStream(Stream inner, bool leaveOpen = false)
+    public ProgressReadStream(Stream inner, ProgressMeter meter)
     {
         _inner = inner;
-        _leaveOpen = leaveOpen;
+        _meter = meter;
     }
-
-    public long BytesRead => _bytes;
-
-    /// <summary>Lower-case hex SHA-256 of everything read so far; call once, at the end.</summary>
-    public string Sha256Hex() => _hex ??= Convert.ToHexStringLower(_sha256.GetHashAndReset());
 
     public override bool CanRead => true;
     public override bool CanSeek => false;
@@ -32,7 +21,7 @@ public sealed class HashingReadStream : Stream
 
     public override long Position
     {
-        get => _bytes;
+        get => throw new NotSupportedException();
         set => throw new NotSupportedException();
     }
 
@@ -41,7 +30,7 @@ public sealed class HashingReadStream : Stream
     public override int Read(Span<byte> buffer)
     {
         var n = _inner.Read(buffer);
-        Append(buffer[..n]);
+        _meter.Add(n);
         return n;
     }
 
@@ -51,19 +40,8 @@ public sealed class HashingReadStream : Stream
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var n = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        Append(buffer.Span[..n]);
+        _meter.Add(n);
         return n;
-    }
-
-    private void Append(ReadOnlySpan<byte> data)
-    {
-        if (_hex is not null && data.Length > 0)
-        {
-            throw new InvalidOperationException("Read after the checksum was taken.");
-        }
-
-        _sha256.AppendData(data);
-        _bytes += data.Length;
     }
 
     public override void Flush() { }
@@ -75,11 +53,7 @@ public sealed class HashingReadStream : Stream
     {
         if (disposing)
         {
-            _sha256.Dispose();
-            if (!_leaveOpen)
-            {
-                _inner.Dispose();
-            }
+            _inner.Dispose();
         }
 
         base.Dispose(disposing);
@@ -87,12 +61,7 @@ public sealed class HashingReadStream : Stream
 
     public override async ValueTask DisposeAsync()
     {
-        _sha256.Dispose();
-        if (!_leaveOpen)
-        {
-            await _inner.DisposeAsync().ConfigureAwait(false);
-        }
-
-        GC.SuppressFinalize(this);
+        await _inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
     }
 }

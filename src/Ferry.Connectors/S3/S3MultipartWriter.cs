@@ -1,0 +1,192 @@
+using System.Security.Cryptography;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Ferry.Core.Errors;
+using Ferry.Core.Streams;
+
+namespace Ferry.Connectors.S3;
+
+/// <summary>
+/// Streams a source into a multipart upload. Parts are read in order into a fixed set of
+/// buffers and uploaded in parallel, at most <see cref="MultipartPlan.PartsInFlight"/> at once,
+/// so memory is part size x parts in flight whatever the object's size. Each part carries its
+/// Content-MD5, which the store checks; the MD5s also give the multipart ETag the store must
+/// report afterwards. Any failure aborts the upload: nothing is completed and no upload is
+/// left behind to be billed.
+/// </summary>
+internal sealed class S3MultipartWriter
+{
+    private readonly IAmazonS3 _s3;
+    private readonly S3EndpointOptions _options;
+
+    public S3MultipartWriter(IAmazonS3 s3, S3EndpointOptions options)
+    {
+        _s3 = s3;
+        _options = options;
+    }
+
+    public sealed record Outcome(string UploadId, string ExpectedETag, string Sha256);
+
+    public async Task<Outcome> UploadAsync(
+        string key, ExactLengthReadStream source, long length, string? knownSha256, bool createOnly, string where, CancellationToken cancellationToken)
+    {
+        var plan = MultipartPlan.For(length, _options.MinPartSize, _options.MaxPartsInFlight, _options.MemoryBudget);
+        var create = new InitiateMultipartUploadRequest { BucketName = _options.Bucket, Key = key };
+        S3Connector.ApplyEncryption(create, _options);
+        if (knownSha256 is not null)
+        {
+            create.Metadata.Add(S3Connector.Sha256MetadataKey, knownSha256);
+        }
+
+        var uploadId = (await _s3.InitiateMultipartUploadAsync(create, cancellationToken).ConfigureAwait(false)).UploadId;
+        try
+        {
+            var (etags, md5s) = await UploadPartsAsync(key, uploadId, plan, source, length, cancellationToken).ConfigureAwait(false);
+            await source.EnsureSourceExhaustedAsync(cancellationToken).ConfigureAwait(false);
+            var sha256 = source.Sha256Hex();
+            if (knownSha256 is not null && !Checksums.SameHex(knownSha256, sha256))
+            {
+                throw FerryException.Transient(ErrorCodes.ChecksumMismatch,
+                    $"{where}: the bytes read hash to {sha256}, not the expected {knownSha256}; the upload was not completed");
+            }
+
+            var complete = new CompleteMultipartUploadRequest { BucketName = _options.Bucket, Key = key, UploadId = uploadId };
+            for (var i = 0; i < etags.Length; i++)
+            {
+                complete.PartETags.Add(new PartETag(i + 1, etags[i]));
+            }
+
+            if (createOnly)
+            {
+                complete.IfNoneMatch = "*";
+            }
+
+            await _s3.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
+            return new Outcome(uploadId, Checksums.MultipartETag(md5s), sha256);
+        }
+        catch (Exception ex)
+        {
+            await AbortQuietlyAsync(key, uploadId).ConfigureAwait(false);
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            throw S3Errors.Classify(ex, where);
+        }
+    }
+
+    private async Task<(string[] ETags, byte[][] Md5s)> UploadPartsAsync(
+        string key, string uploadId, MultipartPlan plan, ExactLengthReadStream source, long length, CancellationToken cancellationToken)
+    {
+        var etags = new string[plan.PartCount];
+        var md5s = new byte[plan.PartCount][];
+        var free = new Stack<byte[]>();
+        using var slots = new SemaphoreSlim(plan.PartsInFlight);
+        using var failFast = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var running = new List<Task>();
+        var bufferLock = new Lock();
+        try
+        {
+            for (var part = 1; part <= plan.PartCount; part++)
+            {
+                await slots.WaitAsync(failFast.Token).ConfigureAwait(false);
+                byte[] buffer;
+                lock (bufferLock)
+                {
+                    buffer = free.Count > 0 ? free.Pop() : new byte[Math.Min(plan.PartSize, length)];
+                }
+
+                var partLength = (int)plan.LengthOfPart(part, length);
+                try
+                {
+                    // Reads stay sequential (the SHA-256 needs the bytes in order); uploads overlap.
+                    await source.ReadExactlyAsync(buffer.AsMemory(0, partLength), failFast.Token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    slots.Release();
+                    throw;
+                }
+
+                var partNumber = part;
+                running.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        var md5 = MD5.HashData(buffer.AsSpan(0, partLength));
+                        md5s[partNumber - 1] = md5;
+                        using var body = new MemoryStream(buffer, 0, partLength, writable: false);
+                        var response = await _s3.UploadPartAsync(new UploadPartRequest
+                        {
+                            BucketName = _options.Bucket,
+                            Key = key,
+                            UploadId = uploadId,
+                            PartNumber = partNumber,
+                            PartSize = partLength,
+                            InputStream = body,
+                            MD5Digest = Convert.ToBase64String(md5),
+                            UseChunkEncoding = false,
+                        }, failFast.Token).ConfigureAwait(false);
+                        etags[partNumber - 1] = response.ETag;
+                    }
+                    catch
+                    {
+                        await failFast.CancelAsync().ConfigureAwait(false);
+                        throw;
+                    }
+                    finally
+                    {
+                        lock (bufferLock)
+                        {
+                            free.Push(buffer);
+                        }
+
+                        slots.Release();
+                    }
+                }, CancellationToken.None));
+                running.RemoveAll(t => t.IsCompletedSuccessfully);
+            }
+
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A part failed and cancelled the rest: surface that part's error, not the cancellation.
+            await Task.WhenAll(running.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+            var failed = running.FirstOrDefault(t => t.IsFaulted && t.Exception?.InnerException is not OperationCanceledException);
+            if (failed?.Exception?.InnerException is { } inner)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(inner).Throw();
+            }
+
+            throw;
+        }
+        finally
+        {
+            // Never return while a part upload still uses a buffer or the upload id.
+            await Task.WhenAll(running.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+        }
+
+        return (etags, md5s);
+    }
+
+    private async Task AbortQuietlyAsync(string key, string uploadId)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await _s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest
+            {
+                BucketName = _options.Bucket,
+                Key = key,
+                UploadId = uploadId,
+            }, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AmazonS3Exception or HttpRequestException or OperationCanceledException or IOException)
+        {
+            // The store is unreachable or the upload is already gone. A lifecycle rule
+            // (AbortIncompleteMultipartUpload) is the backstop; the caller's error is what matters.
+        }
+    }
+}

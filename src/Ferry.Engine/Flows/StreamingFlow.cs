@@ -1,0 +1,89 @@
+using Ferry.Core.Connectors;
+using Ferry.Core.Errors;
+using Ferry.Core.Paths;
+using Ferry.Core.Streams;
+using Ferry.Core.Transfers;
+
+namespace Ferry.Engine.Flows;
+
+/// <summary>
+/// One pass from source to target. Where the target has <see cref="IAtomicRename"/> (SFTP, local)
+/// the bytes go to "&lt;name&gt;.&lt;transfer id&gt;.part" beside the target and are renamed over it
+/// only after they are complete, checked, and the source is confirmed unchanged: a reader never
+/// sees a partial file under the final name. S3 needs no temporary name - an object appears only
+/// when its PUT or multipart upload completes.
+/// </summary>
+internal static class StreamingFlow
+{
+    public static async Task<WriteResult> RunAsync(
+        TransferLocation from, TransferLocation to, RemoteEntry source, TransferRequest request, ProgressMeter meter, List<string> notes,
+        CancellationToken cancellationToken)
+    {
+        var policy = request.EffectivePolicy;
+        var atomic = to.Connector.GetCapability<IAtomicRename>();
+        var writePath = atomic is null ? to.Path : PartPath(to.Path, request.TransferId);
+        var options = new WriteOptions(CreateOnly: atomic is null && policy.Overwrite == OverwriteMode.FailIfExists, Sha256: source.Sha256);
+
+        WriteResult written;
+        try
+        {
+            // Read to the source's end rather than to the size it reported: a file still growing
+            // is then caught (SIZE_MISMATCH) instead of silently truncated.
+            await using (var read = await from.Connector.OpenReadAsync(from.Path, 0, null, cancellationToken).ConfigureAwait(false))
+            await using (var counted = new ProgressReadStream(read, meter))
+            {
+                written = await to.Connector.WriteAsync(writePath, counted, source.Size, options, cancellationToken).ConfigureAwait(false);
+            }
+
+            await EnsureUnchangedAsync(from, source, cancellationToken).ConfigureAwait(false);
+            if (atomic is not null)
+            {
+                // Crash here: the .part file is complete but not delivered; the target is untouched.
+                var outcome = await atomic.RenameAtomicAsync(writePath, to.Path, replaceExisting: policy.Overwrite != OverwriteMode.FailIfExists, cancellationToken)
+                    .ConfigureAwait(false);
+                if (outcome == RenameOutcome.DeleteThenRename)
+                {
+                    notes.Add($"{to.Connector.Describe("")} has no posix-rename: the old file was deleted before the new one was renamed into place.");
+                }
+            }
+        }
+        catch when (atomic is not null)
+        {
+            await DeleteQuietlyAsync(to.Connector, writePath).ConfigureAwait(false);
+            throw;
+        }
+
+        return written;
+    }
+
+    /// <summary>"dir/report.csv" with id "j1" gives "dir/report.csv.j1.part".</summary>
+    public static string PartPath(string targetPath, string transferId)
+    {
+        var normalized = RemotePath.Normalize(targetPath);
+        return $"{normalized}.{transferId}.part";
+    }
+
+    /// <summary>Fails with SOURCE_CHANGED if the source's size, time or ETag moved while it was read.</summary>
+    public static async Task EnsureUnchangedAsync(TransferLocation from, RemoteEntry before, CancellationToken cancellationToken)
+    {
+        var after = await from.Connector.StatAsync(from.Path, cancellationToken).ConfigureAwait(false);
+        if (after is null || after.Size != before.Size || after.LastModified != before.LastModified || after.ETag != before.ETag)
+        {
+            throw FerryException.Transient(ErrorCodes.SourceChanged,
+                $"{from.Describe()} changed while it was being read; nothing was delivered. It will be read again on retry.");
+        }
+    }
+
+    private static async Task DeleteQuietlyAsync(IConnector connector, string path)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await connector.DeleteAsync(path, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FerryException or OperationCanceledException)
+        {
+            // The connection may be the thing that failed; a leftover .part never shadows the target.
+        }
+    }
+}

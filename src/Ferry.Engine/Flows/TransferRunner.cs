@@ -1,0 +1,73 @@
+using Ferry.Core.Connectors;
+using Ferry.Core.Errors;
+using Ferry.Core.Transfers;
+
+namespace Ferry.Engine.Flows;
+
+/// <summary>
+/// Moves one file. Picks the strategy from what the two ends can do: a copy inside the target
+/// store when it can read the source itself (S3 to S3 on the same store and credentials),
+/// two legs through staging between two SFTP servers, and a single streaming pass otherwise.
+/// </summary>
+public sealed class TransferRunner
+{
+    private readonly TimeProvider _time;
+
+    public TransferRunner(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
+
+    public static FlowStrategy ChooseStrategy(TransferRequest request)
+    {
+        var source = request.Source.Connector;
+        var target = request.Target.Connector;
+        if (target.GetCapability<IServerSideCopy>() is { } copy && copy.CanCopyFrom(source))
+        {
+            return FlowStrategy.ServerSideCopy;
+        }
+
+        return source.Scheme == "sftp" && target.Scheme == "sftp" && request.Staging is not null
+            ? FlowStrategy.Staged
+            : FlowStrategy.Streaming;
+    }
+
+    public async Task<TransferResult> RunAsync(TransferRequest request, CancellationToken cancellationToken)
+    {
+        ValidateIds(request.TransferId);
+        var started = _time.GetTimestamp();
+        var source = await request.Source.Connector.StatAsync(request.Source.Path, cancellationToken).ConfigureAwait(false)
+            ?? throw FerryException.NotFound(request.Source.Describe());
+        if (source.IsDirectory)
+        {
+            throw FerryException.Permanent(ErrorCodes.InvalidPath, $"{request.Source.Describe()} is a directory; name a file");
+        }
+
+        var strategy = ChooseStrategy(request);
+        var guard = await OverwriteGuard.CheckAsync(request, source, cancellationToken).ConfigureAwait(false);
+        if (guard.Skip)
+        {
+            return new TransferResult(request.Flow, strategy, source.Size, guard.Sha256, Skipped: true, _time.GetElapsedTime(started),
+                ["The target already holds an identical file (same size and SHA-256); nothing was written."]);
+        }
+
+        var meter = new ProgressMeter(source.Size, request.Progress, _time);
+        var notes = new List<string>();
+        var delivered = strategy switch
+        {
+            FlowStrategy.ServerSideCopy => await ServerSideCopyFlow.RunAsync(request, source, meter, cancellationToken).ConfigureAwait(false),
+            FlowStrategy.Staged => await StagedFlow.RunAsync(request, source, meter, notes, cancellationToken).ConfigureAwait(false),
+            _ => await StreamingFlow.RunAsync(request.Source, request.Target, source, request, meter, notes, cancellationToken).ConfigureAwait(false),
+        };
+
+        var sha256 = await Verifier.VerifyAsync(request.Target, source.Size, delivered.Sha256, request.EffectivePolicy.Verify, cancellationToken)
+            .ConfigureAwait(false);
+        meter.Complete();
+        return new TransferResult(request.Flow, strategy, source.Size, sha256, Skipped: false, _time.GetElapsedTime(started), notes);
+    }
+
+    private static void ValidateIds(string transferId)
+    {
+        if (string.IsNullOrWhiteSpace(transferId) || transferId.Length > 64 || !transferId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        {
+            throw new ArgumentException("A transfer id is 1-64 ASCII letters, digits, '-' or '_'; it becomes part of file names.", nameof(transferId));
+        }
+    }
+}

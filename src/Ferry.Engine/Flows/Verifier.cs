@@ -1,0 +1,49 @@
+using Ferry.Core.Errors;
+using Ferry.Core.Streams;
+using Ferry.Core.Transfers;
+
+namespace Ferry.Engine.Flows;
+
+/// <summary>
+/// The VERIFYING step: the delivered file must have the source's size, and the SHA-256 the
+/// target records (S3) or yields when read back (strict mode) must equal the one computed while
+/// streaming. Returns the SHA-256 to record for the transfer.
+/// </summary>
+internal static class Verifier
+{
+    public static async Task<string?> VerifyAsync(TransferLocation target, long size, string? streamedSha256, VerifyMode mode, CancellationToken cancellationToken)
+    {
+        var entry = await target.Connector.StatAsync(target.Path, cancellationToken).ConfigureAwait(false)
+            ?? throw FerryException.Transient(ErrorCodes.NotFound, $"{target.Describe()} is missing right after delivery");
+        if (entry.Size != size)
+        {
+            throw FerryException.Transient(ErrorCodes.SizeMismatch, $"{target.Describe()} has {entry.Size} bytes; the source has {size}");
+        }
+
+        var sha256 = streamedSha256;
+        if (entry.Sha256 is { } recorded)
+        {
+            if (sha256 is not null && !Checksums.SameHex(recorded, sha256))
+            {
+                throw FerryException.Transient(ErrorCodes.ChecksumMismatch,
+                    $"{target.Describe()} records SHA-256 {recorded}; the bytes sent hash to {sha256}");
+            }
+
+            sha256 ??= recorded;
+        }
+
+        if (mode == VerifyMode.ReadBack)
+        {
+            var readBack = await OverwriteGuard.HashAsync(target, cancellationToken).ConfigureAwait(false);
+            if (sha256 is not null && !Checksums.SameHex(readBack, sha256))
+            {
+                throw FerryException.Transient(ErrorCodes.ChecksumMismatch,
+                    $"{target.Describe()} reads back as SHA-256 {readBack}; the bytes sent hash to {sha256}");
+            }
+
+            sha256 ??= readBack;
+        }
+
+        return sha256;
+    }
+}

@@ -1,0 +1,96 @@
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Ferry.Connectors.S3;
+using Xunit;
+
+namespace Ferry.TestRig;
+
+/// <summary>
+/// A throwaway Ceph cluster with a RADOS Gateway on 127.0.0.1 (rig/s3/start), memstore-backed.
+/// <see cref="Client"/> is a plain SDK client for setting up and checking data independently of
+/// the connector under test.
+/// </summary>
+public sealed class S3Server : IAsyncLifetime
+{
+    private Dictionary<string, string> _env = new();
+
+    public string Directory { get; } = Path.Combine(Path.GetTempPath(), "ferry-rig-s3-" + Guid.NewGuid().ToString("N")[..8]);
+
+    /// <summary>Memstore size; objects live in RAM, about 1.6 GB per GiB stored.</summary>
+    public int MemstoreMiB { get; init; } = 4096;
+
+    public string Endpoint => _env["S3_ENDPOINT"];
+    public string AccessKey => _env["S3_ACCESS_KEY"];
+    public string SecretKey => _env["S3_SECRET_KEY"];
+
+    public AmazonS3Client Client { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await RigProcess.RunAsync(Path.Combine(RepoPaths.Rig("s3"), "start"), [Directory, MemstoreMiB.ToString()], TimeSpan.FromSeconds(120));
+        _env = RigProcess.ReadEnv(Path.Combine(Directory, "env"));
+        Client = new AmazonS3Client(new BasicAWSCredentials(AccessKey, SecretKey), new AmazonS3Config
+        {
+            ServiceURL = Endpoint,
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        await RigProcess.RunAsync(Path.Combine(RepoPaths.Rig("s3"), "stop"), [Directory], TimeSpan.FromSeconds(60));
+    }
+
+    public async Task<string> NewBucketAsync()
+    {
+        var name = "t-" + Guid.NewGuid().ToString("N")[..12];
+        await Client.PutBucketAsync(name);
+        return name;
+    }
+
+    public S3EndpointOptions Options(string bucket, string prefix = "", string? accessKey = null, string? secretKey = null) => new()
+    {
+        Bucket = bucket,
+        Prefix = prefix,
+        ServiceUrl = Endpoint,
+        ForcePathStyle = true,
+        Region = "us-east-1",
+        AccessKeyId = accessKey ?? AccessKey,
+        SecretAccessKey = secretKey ?? SecretKey,
+        ChecksumsWhenRequiredOnly = true,
+    };
+
+    /// <summary>Deletes every object and pending upload in a bucket, then the bucket, so memstore frees its RAM.</summary>
+    public async Task DeleteBucketAsync(string bucket)
+    {
+        var uploads = await Client.ListMultipartUploadsAsync(bucket);
+        foreach (var u in uploads.MultipartUploads ?? [])
+        {
+            await Client.AbortMultipartUploadAsync(bucket, u.Key, u.UploadId);
+        }
+
+        var request = new ListObjectsV2Request { BucketName = bucket };
+        while (true)
+        {
+            var page = await Client.ListObjectsV2Async(request);
+            foreach (var o in page.S3Objects ?? [])
+            {
+                await Client.DeleteObjectAsync(bucket, o.Key);
+            }
+
+            if (page.IsTruncated != true)
+            {
+                break;
+            }
+
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+
+        await Client.DeleteBucketAsync(bucket);
+    }
+}

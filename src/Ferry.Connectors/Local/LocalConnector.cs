@@ -111,6 +111,7 @@ public sealed class LocalConnector : IConnector, IAtomicRename, IHasFeatures
         }
         catch (Exception ex) when (ex is not FerryException and not OperationCanceledException)
         {
+            SourceStreamException.RethrowIfSource(ex);
             throw Classify(ex, full);
         }
     }

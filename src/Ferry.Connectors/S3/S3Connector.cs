@@ -126,6 +126,13 @@ public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads
         {
             return null;
         }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.Forbidden)
+        {
+            // A HEAD response has no body, so a bad secret and a denied object look alike. A
+            // listing says which (SignatureDoesNotMatch, InvalidAccessKeyId or AccessDenied).
+            await CheckAsync(cancellationToken).ConfigureAwait(false);
+            throw S3Errors.Classify(e, Describe(path));
+        }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             throw S3Errors.Classify(ex, Describe(path));
@@ -170,8 +177,16 @@ public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads
         // Small enough to hold: read it all first, so the SHA-256 is known before the PUT and
         // is stored with the object, and the MD5 lets the store reject damaged bytes.
         var buffer = new byte[length];
-        await source.ReadExactlyAsync(buffer, cancellationToken).ConfigureAwait(false);
-        await source.EnsureSourceExhaustedAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await source.ReadExactlyAsync(buffer, cancellationToken).ConfigureAwait(false);
+            await source.EnsureSourceExhaustedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SourceStreamException ex)
+        {
+            SourceStreamException.RethrowIfSource(ex);
+            throw;
+        }
         var sha256 = source.Sha256Hex();
         if (options.Sha256 is { } expected && !Checksums.SameHex(expected, sha256))
         {

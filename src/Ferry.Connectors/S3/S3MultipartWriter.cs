@@ -50,7 +50,7 @@ internal sealed class S3MultipartWriter
                     $"{where}: the bytes read hash to {sha256}, not the expected {knownSha256}; the upload was not completed");
             }
 
-            var complete = new CompleteMultipartUploadRequest { BucketName = _options.Bucket, Key = key, UploadId = uploadId };
+            var complete = new CompleteMultipartUploadRequest { BucketName = _options.Bucket, Key = key, UploadId = uploadId, PartETags = [] };
             for (var i = 0; i < etags.Length; i++)
             {
                 complete.PartETags.Add(new PartETag(i + 1, etags[i]));
@@ -72,6 +72,7 @@ internal sealed class S3MultipartWriter
                 throw;
             }
 
+            SourceStreamException.RethrowIfSource(ex);
             throw S3Errors.Classify(ex, where);
         }
     }

@@ -111,7 +111,7 @@ internal sealed class S3ServerSideCopier
             }).ToList();
             await Task.WhenAll(tasks).ConfigureAwait(false);
 
-            var complete = new CompleteMultipartUploadRequest { BucketName = o.Bucket, Key = targetKey, UploadId = uploadId };
+            var complete = new CompleteMultipartUploadRequest { BucketName = o.Bucket, Key = targetKey, UploadId = uploadId, PartETags = [] };
             for (var i = 0; i < etags.Length; i++)
             {
                 complete.PartETags.Add(new PartETag(i + 1, etags[i]));

@@ -319,6 +319,13 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
         }
         catch (Exception ex)
         {
+            if (ex is SourceStreamException)
+            {
+                // The upload was cut off mid-way: the session may hold an open handle.
+                lease.MarkBroken();
+                SourceStreamException.RethrowIfSource(ex);
+            }
+
             var fe = SftpErrors.Classify(ex, Describe(rel));
             if (fe.IsTransient)
             {

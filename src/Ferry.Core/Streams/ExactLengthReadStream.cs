@@ -51,7 +51,7 @@ public sealed class ExactLengthReadStream : Stream
         var filled = 0;
         while (filled < want)
         {
-            var n = _inner.Read(buffer.Slice(filled, want - filled));
+            var n = ReadInner(buffer.Slice(filled, want - filled));
             if (n == 0)
             {
                 throw EndedEarly();
@@ -74,7 +74,7 @@ public sealed class ExactLengthReadStream : Stream
         var filled = 0;
         while (filled < want)
         {
-            var n = await _inner.ReadAsync(buffer.Slice(filled, want - filled), linked.Token).ConfigureAwait(false);
+            var n = await ReadInnerAsync(buffer.Slice(filled, want - filled), linked.Token).ConfigureAwait(false);
             if (n == 0)
             {
                 throw EndedEarly();
@@ -107,10 +107,34 @@ public sealed class ExactLengthReadStream : Stream
         }
 
         var probe = new byte[1];
-        if (await _inner.ReadAsync(probe, cancellationToken).ConfigureAwait(false) != 0)
+        if (await ReadInnerAsync(probe, cancellationToken).ConfigureAwait(false) != 0)
         {
             throw FerryException.Transient(ErrorCodes.SizeMismatch,
                 $"The source has more than the {_length} bytes it reported; it may be growing. The transfer was stopped before delivery.");
+        }
+    }
+
+    private int ReadInner(Span<byte> buffer)
+    {
+        try
+        {
+            return _inner.Read(buffer);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new SourceStreamException(ex);
+        }
+    }
+
+    private async ValueTask<int> ReadInnerAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new SourceStreamException(ex);
         }
     }
 

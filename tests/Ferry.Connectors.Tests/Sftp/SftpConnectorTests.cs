@@ -1,0 +1,196 @@
+using System.Text;
+using Ferry.Connectors.Sftp;
+using Ferry.Core.Connectors;
+using Ferry.Core.Errors;
+using Ferry.TestRig;
+
+namespace Ferry.Connectors.Tests.Sftp;
+
+/// <summary>SFTP behaviour beyond the shared contract: authentication, host keys, chroot, permissions, renames.</summary>
+[Collection("rig")]
+public sealed class SftpConnectorTests(Rig rig)
+{
+    private SftpServer Server => rig.Sftp;
+
+    [Fact]
+    public async Task RsaKeyUser_CanWriteAndRead()
+    {
+        await using var c = new SftpConnector(Server.RsaKeyUser());
+
+        await Write(c, "rsa.txt", "via rsa");
+
+        Assert.Equal(7, (await c.StatAsync("rsa.txt", default))!.Size);
+    }
+
+    [Fact]
+    public async Task PasswordUser_CanWriteAndRead()
+    {
+        await using var c = new SftpConnector(Server.PasswordUserOptions());
+
+        await Write(c, "pw.txt", "via password");
+
+        Assert.Equal(12, (await c.StatAsync("pw.txt", default))!.Size);
+    }
+
+    [Fact]
+    public async Task WrongPassword_FailsAuthenticationPermanently()
+    {
+        await using var c = new SftpConnector(Server.PasswordUserOptions(password: "not-the-password"));
+
+        var ex = await Assert.ThrowsAsync<FerryException>(() => c.StatAsync("x", default));
+
+        Assert.Equal(ErrorCodes.AuthenticationFailed, ex.Code);
+        Assert.Equal(ErrorKind.Permanent, ex.Kind);
+    }
+
+    [Fact]
+    public async Task WrongKey_FailsAuthenticationPermanently()
+    {
+        var options = Server.KeyUser() with { PrivateKey = File.ReadAllText(Server.RsaKeyPath) };
+        await using var c = new SftpConnector(options);
+
+        var ex = await Assert.ThrowsAsync<FerryException>(() => c.StatAsync("x", default));
+
+        Assert.Equal(ErrorCodes.AuthenticationFailed, ex.Code);
+    }
+
+    [Fact]
+    public async Task WrongPinnedHostKey_FailsHostKeyMismatchPermanentlyAndNamesBothKeys()
+    {
+        const string pinned = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        await using var c = new SftpConnector(Server.KeyUser() with { HostKeySha256 = pinned });
+
+        var ex = await Assert.ThrowsAsync<FerryException>(() => c.StatAsync("x", default));
+
+        Assert.Equal(ErrorCodes.HostKeyMismatch, ex.Code);
+        Assert.Equal(ErrorKind.Permanent, ex.Kind);
+        Assert.Contains(Server.HostKey, ex.Message);
+        Assert.Contains(pinned, ex.Message);
+    }
+
+    [Fact]
+    public async Task NoPinnedHostKey_FailsNotTrustedAndReportsPresentedKey()
+    {
+        await using var c = new SftpConnector(Server.KeyUser() with { HostKeySha256 = null });
+
+        var ex = await Assert.ThrowsAsync<FerryException>(() => c.StatAsync("x", default));
+
+        Assert.Equal(ErrorCodes.HostKeyNotTrusted, ex.Code);
+        Assert.Contains(Server.HostKey, ex.Message);
+        Assert.Equal(Server.HostKey, c.LastPresentedHostKey);
+    }
+
+    [Fact]
+    public async Task PinnedHostKey_WithoutPrefixOrWithPadding_IsAccepted()
+    {
+        var bare = Server.HostKey["SHA256:".Length..] + "=";
+        await using var c = new SftpConnector(Server.KeyUser() with { HostKeySha256 = bare });
+
+        Assert.Null(await c.StatAsync("nothing-here", default));
+    }
+
+    [Fact]
+    public async Task NothingListening_FailsConnectionTransiently()
+    {
+        var closedPort = FreePort();
+        await using var c = new SftpConnector(Server.KeyUser() with { Port = closedPort });
+
+        var ex = await Assert.ThrowsAsync<FerryException>(() => c.StatAsync("x", default));
+
+        Assert.Equal(ErrorKind.Transient, ex.Kind);
+        Assert.Equal(ErrorCodes.ConnectionFailed, ex.Code);
+    }
+
+    [Fact]
+    public async Task WriteIntoReadOnlyDirectory_FailsPermissionDeniedPermanently()
+    {
+        await using var c = new SftpConnector(Server.KeyUser(basePath: Server.Ed25519Base));
+
+        var ex = await Assert.ThrowsAsync<FerryException>(() => Write(c, "readonly/new.txt", "no"));
+
+        Assert.Equal(ErrorCodes.PermissionDenied, ex.Code);
+        Assert.Equal(ErrorKind.Permanent, ex.Kind);
+    }
+
+    [Fact]
+    public async Task ChrootedUser_SeesOnlyItsJail()
+    {
+        await using var c = new SftpConnector(Server.JailUserOptions() with { BasePath = "/" });
+        var name = "upload/jailed-" + Guid.NewGuid().ToString("N")[..6] + ".txt";
+
+        await Write(c, name, "inside");
+        var top = new List<RemoteEntry>();
+        await foreach (var e in c.ListAsync("", ListOptions.Default, default))
+        {
+            top.Add(e);
+        }
+
+        Assert.Equal(["upload"], top.Select(e => e.Path));
+        Assert.True(File.Exists(Path.Combine(Server.JailRoot, name)));
+        Assert.Null(await c.StatAsync("etc/passwd", default));
+    }
+
+    [Fact]
+    public async Task RenameAtomic_WithoutReplaceOntoExistingFile_FailsAlreadyExistsAndKeepsBoth()
+    {
+        await using var c = new SftpConnector(Server.KeyUser());
+        await Write(c, "a.txt", "A");
+        await Write(c, "b.txt", "B");
+
+        var ex = await Assert.ThrowsAsync<FerryException>(() => c.RenameAtomicAsync("a.txt", "b.txt", replaceExisting: false, default));
+
+        Assert.Equal(ErrorCodes.AlreadyExists, ex.Code);
+        Assert.NotNull(await c.StatAsync("a.txt", default));
+    }
+
+    [Fact]
+    public async Task RenameAtomic_WithReplace_UsesPosixRename()
+    {
+        await using var c = new SftpConnector(Server.KeyUser());
+        await Write(c, "a.txt", "A");
+        await Write(c, "b.txt", "B");
+
+        var outcome = await c.RenameAtomicAsync("a.txt", "b.txt", replaceExisting: true, default);
+
+        Assert.Equal(RenameOutcome.Atomic, outcome);
+        Assert.Null(await c.StatAsync("a.txt", default));
+    }
+
+    [Fact]
+    public async Task Connection_PrefersAes128Gcm()
+    {
+        await using var c = new SftpConnector(Server.KeyUser());
+
+        await c.CheckAsync(default);
+
+        Assert.Equal("aes128-gcm@openssh.com", c.LastCipher);
+    }
+
+    [Fact]
+    public async Task ManyConcurrentOperations_ShareTheBoundedPool()
+    {
+        await using var c = new SftpConnector(Server.KeyUser() with { MaxConnections = 2 });
+
+        await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Write(c, $"p/{i}.txt", new string('x', i))));
+
+        for (var i = 0; i < 12; i++)
+        {
+            Assert.Equal(i, (await c.StatAsync($"p/{i}.txt", default))!.Size);
+        }
+    }
+
+    private static Task<WriteResult> Write(SftpConnector c, string path, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        return c.WriteAsync(path, new MemoryStream(bytes), bytes.Length, WriteOptions.Default, default);
+    }
+
+    private static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+}

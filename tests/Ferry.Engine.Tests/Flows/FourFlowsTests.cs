@@ -1,0 +1,89 @@
+using Ferry.Core.Transfers;
+using Ferry.Engine.Flows;
+using Ferry.TestRig;
+
+namespace Ferry.Engine.Tests.Flows;
+
+/// <summary>Each of the four flows, byte-exact, at 1 KB, 10 MB and 300 MB, against the real servers.</summary>
+[Collection("rig")]
+public sealed class FourFlowsTests(Rig rig)
+{
+    public static TheoryData<long> Sizes => [1024, 10L * 1024 * 1024, 300L * 1024 * 1024];
+
+    private readonly TransferRunner _runner = new();
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public async Task SftpToS3_StreamsIntoMultipartByteExact(long size)
+    {
+        await using var f = await FlowFixture.CreateAsync(rig);
+        var sha = await f.PutSftpSourceAsync("in/data.bin", size, seed: 10);
+
+        var result = await _runner.RunAsync(new TransferRequest(
+            new TransferLocation(f.SourceSftp(), "in/data.bin"), new TransferLocation(f.S3("out"), "data.bin"), "job-sftp-s3"), default);
+
+        Assert.Equal(("sftp-to-s3", FlowStrategy.Streaming, size, sha), (result.Flow, result.Strategy, result.Bytes, result.Sha256));
+        Assert.Equal(sha, await f.Sha256OfS3Async("out/data.bin"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public async Task S3ToSftp_DeliversAtomicallyByteExact(long size)
+    {
+        await using var f = await FlowFixture.CreateAsync(rig);
+        var sha = await f.PutS3SourceAsync("in/data.bin", size, seed: 11);
+
+        var result = await _runner.RunAsync(new TransferRequest(
+            new TransferLocation(f.S3(), "in/data.bin"), new TransferLocation(f.TargetSftp(), "out/data.bin"), "job-s3-sftp"), default);
+
+        Assert.Equal(("s3-to-sftp", FlowStrategy.Streaming, size, sha), (result.Flow, result.Strategy, result.Bytes, result.Sha256));
+        Assert.Equal(sha, await f.Sha256OfTargetSftpAsync("out/data.bin"));
+        Assert.Equal(["data.bin"], Directory.GetFiles(f.TargetSftpLocalPath("out")).Select(Path.GetFileName));
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public async Task S3ToS3_SameStore_CopiesServerSideByteExact(long size)
+    {
+        await using var f = await FlowFixture.CreateAsync(rig);
+        var sha = await f.PutS3SourceAsync("in/data.bin", size, seed: 12);
+
+        var result = await _runner.RunAsync(new TransferRequest(
+            new TransferLocation(f.S3("in"), "data.bin"), new TransferLocation(f.S3("out"), "copy.bin"), "job-s3-s3"), default);
+
+        Assert.Equal(("s3-to-s3", FlowStrategy.ServerSideCopy, size), (result.Flow, result.Strategy, result.Bytes));
+        Assert.Equal(sha, await f.Sha256OfS3Async("out/copy.bin"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public async Task SftpToSftp_GoesThroughStagingByteExactAndCleansUp(long size)
+    {
+        await using var f = await FlowFixture.CreateAsync(rig);
+        var sha = await f.PutSftpSourceAsync("in/data.bin", size, seed: 13);
+
+        var result = await _runner.RunAsync(new TransferRequest(
+            new TransferLocation(f.SourceSftp(), "in/data.bin"), new TransferLocation(f.TargetSftp(), "out/data.bin"), "job-sftp-sftp",
+            Staging: f.Staging()), default);
+
+        Assert.Equal(("sftp-to-sftp", FlowStrategy.Staged, size, sha), (result.Flow, result.Strategy, result.Bytes, result.Sha256));
+        Assert.Equal(sha, await f.Sha256OfTargetSftpAsync("out/data.bin"));
+        Assert.Empty(Directory.GetFiles(f.StagingDirectory, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task S3ToS3_DifferentEndpoints_FallsBackToStreaming()
+    {
+        await using var f = await FlowFixture.CreateAsync(rig);
+        var size = 20L * 1024 * 1024;
+        var sha = await f.PutS3SourceAsync("in/data.bin", size, seed: 14);
+        // The same server under another address is, as far as Ferry can tell, another store.
+        var otherAddress = f.S3Options("out") with { ServiceUrl = rig.S3.Endpoint.Replace("127.0.0.1", "localhost", StringComparison.Ordinal) };
+
+        var result = await _runner.RunAsync(new TransferRequest(
+            new TransferLocation(f.S3("in"), "data.bin"), new TransferLocation(f.S3(options: otherAddress), "copy.bin"), "job-s3-s3-stream"), default);
+
+        Assert.Equal((FlowStrategy.Streaming, sha), (result.Strategy, result.Sha256));
+        Assert.Equal(sha, await f.Sha256OfS3Async("out/copy.bin"));
+    }
+}

@@ -127,8 +127,7 @@ internal sealed class SftpConnectionPool : IAsyncDisposable
         if (_options.HostKeySha256 is null)
         {
             facts.HostKeyRejection = FerryException.Permanent(ErrorCodes.HostKeyNotTrusted,
-                $"{where}: no host key is pinned for this server. It presented {presented}; " +
-                "if that is the key you expect, pin it (host key fingerprint " + presented + ").");
+                $"{where}: no host key is pinned for this server; it presented {presented}. Ferry connects only to servers whose key is pinned.");
             return false;
         }
 

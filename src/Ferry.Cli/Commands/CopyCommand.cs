@@ -1,0 +1,262 @@
+using System.CommandLine;
+using System.Text.Json;
+using Ferry.Cli.Locations;
+using Ferry.Cli.Output;
+using Ferry.Core.Connectors;
+using Ferry.Core.Errors;
+using Ferry.Core.Paths;
+using Ferry.Core.Transfers;
+using Ferry.Engine.Flows;
+using Spectre.Console;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary><c>ferry copy SRC DST</c>: one file between any two locations, with progress and retries.</summary>
+internal static class CopyCommand
+{
+    private static readonly Argument<string> Source = new("source") { Description = "sftp://user@host[:port]/path, s3://bucket/key or a local path" };
+    private static readonly Argument<string> Target = new("target") { Description = "Where to put it; ending in '/' (or an existing directory) keeps the source's name" };
+
+    private static readonly Option<string?> KeyFile = new("--key-file", "-i") { Description = "SSH private key for SFTP (both sides unless --src-/--dst-key-file)" };
+    private static readonly Option<string?> SrcKeyFile = new("--src-key-file") { Description = "SSH private key for the source" };
+    private static readonly Option<string?> DstKeyFile = new("--dst-key-file") { Description = "SSH private key for the target" };
+    private static readonly Option<string?> HostKey = new("--host-key") { Description = "Expected SSH host key, SHA256:... as ssh-keygen -l prints it" };
+    private static readonly Option<string?> SrcHostKey = new("--src-host-key") { Description = "Expected host key of the source server" };
+    private static readonly Option<string?> DstHostKey = new("--dst-host-key") { Description = "Expected host key of the target server" };
+    private static readonly Option<string?> EndpointUrl = new("--endpoint-url") { Description = "S3-compatible service URL (both sides unless --src-/--dst-endpoint-url)" };
+    private static readonly Option<string?> SrcEndpointUrl = new("--src-endpoint-url") { Description = "S3 service URL of the source" };
+    private static readonly Option<string?> DstEndpointUrl = new("--dst-endpoint-url") { Description = "S3 service URL of the target" };
+    private static readonly Option<string?> Region = new("--region") { Description = "AWS region (default: AWS_REGION, else us-east-1)" };
+    private static readonly Option<string?> Sse = new("--sse") { Description = "Server-side encryption for S3 targets: none, s3 or kms" };
+    private static readonly Option<string?> KmsKeyId = new("--kms-key-id") { Description = "KMS key for --sse kms" };
+    private static readonly Option<int?> PartSize = new("--part-size-mib") { Description = "Smallest S3 multipart part in MiB (default 16; grows for very large files)" };
+    private static readonly Option<int?> Parallel = new("--parallel") { Description = "S3 parts uploaded at once (default 4)" };
+    private static readonly Option<string> Overwrite = new("--overwrite")
+    {
+        Description = "When the target exists: overwrite, skip-if-identical or fail-if-exists",
+        DefaultValueFactory = _ => "overwrite",
+    };
+    private static readonly Option<string> Verify = new("--verify") { Description = "checksum (default) or read-back", DefaultValueFactory = _ => "checksum" };
+    private static readonly Option<string?> Staging = new("--staging") { Description = "Staging directory for SFTP to SFTP (default: a temporary directory)" };
+    private static readonly Option<int> Retries = new("--retries") { Description = "Retries after transient errors", DefaultValueFactory = _ => 3 };
+    private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "No progress output" };
+    private static readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON line" };
+
+    public static Command Create()
+    {
+        Overwrite.AcceptOnlyFromAmong("overwrite", "skip-if-identical", "fail-if-exists");
+        Verify.AcceptOnlyFromAmong("checksum", "read-back");
+        Sse.AcceptOnlyFromAmong("none", "s3", "kms");
+        var command = new Command("copy", "Copy one file between SFTP servers, S3 buckets and local paths")
+        {
+            Source, Target, KeyFile, SrcKeyFile, DstKeyFile, HostKey, SrcHostKey, DstHostKey, EndpointUrl, SrcEndpointUrl, DstEndpointUrl,
+            Region, Sse, KmsKeyId, PartSize, Parallel, Overwrite, Verify, Staging, Retries, Quiet, Json,
+        };
+        command.SetAction((parse, ct) => RunAsync(parse, ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var quiet = parse.GetValue(Quiet) || parse.GetValue(Json);
+        Location source, target;
+        try
+        {
+            source = LocationParser.Parse(parse.GetRequiredValue(Source));
+            target = LocationParser.Parse(parse.GetRequiredValue(Target));
+        }
+        catch (LocationException e)
+        {
+            return Fail(ExitCodes.Usage, e.Message);
+        }
+
+        var password = Environment.GetEnvironmentVariable("FERRY_SFTP_PASSWORD");
+        var src = Side(parse, SrcKeyFile, SrcHostKey, SrcEndpointUrl, password);
+        var dst = Side(parse, DstKeyFile, DstHostKey, DstEndpointUrl, password);
+        var policy = new TransferPolicy(
+            parse.GetValue(Overwrite) switch { "skip-if-identical" => OverwriteMode.SkipIfIdentical, "fail-if-exists" => OverwriteMode.FailIfExists, _ => OverwriteMode.Overwrite },
+            parse.GetValue(Verify) == "read-back" ? VerifyMode.ReadBack : VerifyMode.Checksum);
+
+        IConnector? from = null, to = null, staging = null;
+        string? stagingDir = null;
+        try
+        {
+            from = ConnectorFactory.Create(source, src, AskPassword);
+            to = ConnectorFactory.Create(target, dst, AskPassword);
+            if (source is SftpLocation && target is SftpLocation)
+            {
+                stagingDir = parse.GetValue(Staging) ?? Directory.CreateTempSubdirectory("ferry-staging-").FullName;
+                staging = new Connectors.Local.LocalConnector(stagingDir);
+            }
+
+            var targetPath = await ResolveTargetPathAsync(source, target, to, cancellationToken);
+            var request = new TransferRequest(new TransferLocation(from, source.Path), new TransferLocation(to, targetPath),
+                "copy-" + Guid.NewGuid().ToString("N")[..12], policy, staging);
+            var result = await RunWithRetriesAsync(request, parse.GetValue(Retries), quiet, cancellationToken);
+            Report(result, request, parse.GetValue(Json), quiet);
+            return ExitCodes.Ok;
+        }
+        catch (LocationException e)
+        {
+            return Fail(ExitCodes.Usage, e.Message);
+        }
+        catch (FerryException e)
+        {
+            return Fail(e.IsTransient ? ExitCodes.Transient : ExitCodes.Permanent, Explain(e, source, target));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Fail(ExitCodes.Cancelled, "cancelled; nothing was delivered under the target name");
+        }
+        finally
+        {
+            foreach (var c in new[] { from, to, staging })
+            {
+                if (c is not null)
+                {
+                    await c.DisposeAsync();
+                }
+            }
+
+            if (stagingDir is not null && parse.GetValue(Staging) is null)
+            {
+                Directory.Delete(stagingDir, recursive: true);
+            }
+        }
+    }
+
+    private static async Task<TransferResult> RunWithRetriesAsync(TransferRequest request, int retries, bool quiet, CancellationToken cancellationToken)
+    {
+        var runner = new TransferRunner();
+        var source = await request.Source.Connector.StatAsync(request.Source.Path, cancellationToken)
+            ?? throw FerryException.NotFound(request.Source.Describe());
+        var display = new ProgressDisplay(AnsiConsole.Console, quiet);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await display.RunAsync(RemotePath.FileName(request.Source.Path), source.Size,
+                    progress => runner.RunAsync(request with { Progress = progress }, cancellationToken));
+            }
+            catch (FerryException e) when (e.IsTransient && attempt < retries)
+            {
+                var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, attempt)) * (0.5 + Random.Shared.NextDouble()));
+                if (!quiet)
+                {
+                    Console.Error.WriteLine($"ferry: {e.Message} [{e.Code}]; retrying in {delay.TotalSeconds:0.0} s ({attempt + 1}/{retries})");
+                }
+
+                await Task.Delay(delay, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>A target ending in '/' or naming an existing directory receives the source's file name.</summary>
+    private static async Task<string> ResolveTargetPathAsync(Location source, Location target, IConnector to, CancellationToken cancellationToken)
+    {
+        var name = RemotePath.FileName(source.Path);
+        if (target.IsDirectoryHint || RemotePath.Normalize(target.Path).Length == 0)
+        {
+            return JoinName(target.Path, name);
+        }
+
+        if (target is not S3Location && await to.StatAsync(target.Path, cancellationToken) is { IsDirectory: true })
+        {
+            return JoinName(target.Path, name);
+        }
+
+        return target.Path;
+    }
+
+    private static string JoinName(string dir, string name)
+    {
+        var d = RemotePath.Normalize(dir);
+        return d.Length == 0 ? name : d + "/" + name;
+    }
+
+    private static SideSettings Side(ParseResult parse, Option<string?> keyFile, Option<string?> hostKey, Option<string?> endpoint, string? password) => new()
+    {
+        KeyFile = parse.GetValue(keyFile) ?? parse.GetValue(KeyFile),
+        HostKey = parse.GetValue(hostKey) ?? parse.GetValue(HostKey),
+        EndpointUrl = parse.GetValue(endpoint) ?? parse.GetValue(EndpointUrl) ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3"),
+        Region = parse.GetValue(Region),
+        Password = password,
+        Sse = parse.GetValue(Sse),
+        KmsKeyId = parse.GetValue(KmsKeyId),
+        PartSizeMiB = parse.GetValue(PartSize),
+        PartsInFlight = parse.GetValue(Parallel),
+    };
+
+    private static string? AskPassword(SftpLocation s)
+    {
+        if (Console.IsInputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            return null;
+        }
+
+        return AnsiConsole.Prompt(new TextPrompt<string>($"Password for {Markup.Escape(s.User)}@{Markup.Escape(s.Host)}:").Secret());
+    }
+
+    private static void Report(TransferResult r, TransferRequest request, bool json, bool quiet)
+    {
+        if (json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                flow = r.Flow,
+                strategy = r.Strategy.ToString(),
+                source = request.Source.Describe(),
+                target = request.Target.Describe(),
+                bytes = r.Bytes,
+                seconds = Math.Round(r.Elapsed.TotalSeconds, 3),
+                mb_per_s = Math.Round(r.BytesPerSecond / 1e6, 1),
+                sha256 = r.Sha256,
+                skipped = r.Skipped,
+                notes = r.Notes,
+            }));
+            return;
+        }
+
+        if (quiet)
+        {
+            return;
+        }
+
+        var verb = r.Skipped ? "Skipped (identical)" : "Copied";
+        Console.Out.WriteLine($"{verb} {Units.Bytes(r.Bytes)} in {r.Elapsed.TotalSeconds:0.0} s ({Units.Rate(r.BytesPerSecond)}), {r.Flow} ({r.Strategy})");
+        Console.Out.WriteLine($"  to     {request.Target.Describe()}");
+        Console.Out.WriteLine($"  sha256 {r.Sha256 ?? "(not known: the store recorded none and nothing was streamed)"}");
+        foreach (var note in r.Notes)
+        {
+            Console.Out.WriteLine($"  note   {note}");
+        }
+    }
+
+    private static string Explain(FerryException e, Location source, Location target)
+    {
+        var hint = e.Code switch
+        {
+            ErrorCodes.HostKeyNotTrusted => "\n  If that key is the one you expect, pass it with --host-key (or --src-host-key/--dst-host-key).",
+            ErrorCodes.AuthenticationFailed => "\n  Check --key-file / FERRY_SFTP_PASSWORD for SFTP, or the AWS credentials for S3.",
+            ErrorCodes.HostNotFound or ErrorCodes.ConnectionFailed => $"\n  Check the host and port in {source} / {target}.",
+            _ => "",
+        };
+        return $"{e.Message} [{e.Code}]{hint}";
+    }
+
+    private static int Fail(int code, string message)
+    {
+        Console.Error.WriteLine($"ferry: {message}");
+        return code;
+    }
+}
+
+/// <summary>Process exit codes of the ferry command.</summary>
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Permanent = 1;
+    public const int Usage = 2;
+    public const int Transient = 3;
+    public const int Cancelled = 130;
+}

@@ -89,10 +89,9 @@ internal static class CopyCommand
                 staging = new Connectors.Local.LocalConnector(stagingDir);
             }
 
-            var targetPath = await ResolveTargetPathAsync(source, target, to, cancellationToken);
-            var request = new TransferRequest(new TransferLocation(from, source.Path), new TransferLocation(to, targetPath),
+            var template = new TransferRequest(new TransferLocation(from, source.Path), new TransferLocation(to, target.Path),
                 "copy-" + Guid.NewGuid().ToString("N")[..12], policy, staging);
-            var result = await RunWithRetriesAsync(request, parse.GetValue(Retries), quiet, cancellationToken);
+            var (result, request) = await RunWithRetriesAsync(template, source, target, parse.GetValue(Retries), quiet, cancellationToken);
             Report(result, request, parse.GetValue(Json), quiet);
             return ExitCodes.Ok;
         }
@@ -125,18 +124,23 @@ internal static class CopyCommand
         }
     }
 
-    private static async Task<TransferResult> RunWithRetriesAsync(TransferRequest request, int retries, bool quiet, CancellationToken cancellationToken)
+    private static async Task<(TransferResult, TransferRequest)> RunWithRetriesAsync(
+        TransferRequest template, Location source, Location target, int retries, bool quiet, CancellationToken cancellationToken)
     {
         var runner = new TransferRunner();
-        var source = await request.Source.Connector.StatAsync(request.Source.Path, cancellationToken)
-            ?? throw FerryException.NotFound(request.Source.Describe());
         var display = new ProgressDisplay(AnsiConsole.Console, quiet);
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                return await display.RunAsync(RemotePath.FileName(request.Source.Path), source.Size,
+                // Connecting happens inside the attempt, so an unreachable server is retried too.
+                var targetPath = await ResolveTargetPathAsync(source, target, template.Target.Connector, cancellationToken);
+                var request = template with { Target = template.Target with { Path = targetPath } };
+                var entry = await request.Source.Connector.StatAsync(request.Source.Path, cancellationToken)
+                    ?? throw FerryException.NotFound(request.Source.Describe());
+                var result = await display.RunAsync(RemotePath.FileName(request.Source.Path), entry.Size,
                     progress => runner.RunAsync(request with { Progress = progress }, cancellationToken));
+                return (result, request);
             }
             catch (FerryException e) when (e.IsTransient && attempt < retries)
             {

@@ -1,0 +1,177 @@
+using System.Text.Json;
+using Ferry.TestRig;
+
+namespace Ferry.Cli.Tests;
+
+/// <summary><c>ferry copy</c> end to end: the real binary against the real sshd and S3 server.</summary>
+[Collection("rig")]
+public sealed class CopyCommandTests(Rig rig) : IAsyncLifetime
+{
+    private string _bucket = "";
+    private string _work = "";
+    private string _sftpDir = "";
+
+    public async Task InitializeAsync()
+    {
+        _bucket = await rig.S3.NewBucketAsync();
+        _work = Directory.CreateTempSubdirectory("ferry-cli-").FullName;
+        _sftpDir = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await rig.S3.DeleteBucketAsync(_bucket);
+        Directory.Delete(_work, recursive: true);
+        Directory.Delete(_sftpDir, recursive: true);
+    }
+
+    private string Sftp(string path) => $"sftp://{rig.Sftp.Ed25519User}@127.0.0.1:{rig.Sftp.Port}{_sftpDir}/{path}";
+
+    private string[] SftpAuth => ["-i", rig.Sftp.Ed25519KeyPath, "--host-key", rig.Sftp.HostKey];
+
+    private Dictionary<string, string> AwsEnv => new()
+    {
+        ["AWS_ACCESS_KEY_ID"] = rig.S3.AccessKey,
+        ["AWS_SECRET_ACCESS_KEY"] = rig.S3.SecretKey,
+        ["AWS_ENDPOINT_URL_S3"] = rig.S3.Endpoint,
+    };
+
+    [Fact]
+    public async Task Copy_LocalToSftpToS3ToLocal_RoundTripsByteExact()
+    {
+        var local = Path.Combine(_work, "report 2026.bin");
+        var sha = await RandomData.WriteFileAsync(local, 25L * 1024 * 1024 + 11, seed: 40);
+        var back = Path.Combine(_work, "back.bin");
+
+        var up = await FerryProcess.RunAsync(["copy", local, Sftp("in/"), .. SftpAuth]);
+        var across = await FerryProcess.RunAsync(["copy", Sftp("in/report 2026.bin"), $"s3://{_bucket}/x/report.bin", .. SftpAuth, "--json"], AwsEnv);
+        var down = await FerryProcess.RunAsync(["copy", $"s3://{_bucket}/x/report.bin", back, "--quiet"], AwsEnv);
+
+        Assert.Equal((0, 0, 0), (up.ExitCode, across.ExitCode, down.ExitCode));
+        Assert.Contains("Copied 25 MiB", up.Stdout);
+        Assert.Contains(sha, up.Stdout);
+        using var json = JsonDocument.Parse(across.Stdout);
+        Assert.Equal("sftp-to-s3", json.RootElement.GetProperty("flow").GetString());
+        Assert.Equal(sha, json.RootElement.GetProperty("sha256").GetString());
+        Assert.Equal(sha, await RandomData.Sha256OfFileAsync(back));
+        Assert.Equal("", down.Stdout);
+    }
+
+    [Fact]
+    public async Task Copy_SftpToSftp_UsesStagingAndDelivers()
+    {
+        var sha = await RandomData.WriteFileAsync(Path.Combine(_sftpDir, "a.bin"), 3 * 1024 * 1024, seed: 41);
+        SftpServer.Chown(_sftpDir, rig.Sftp.Ed25519User);
+        var staging = Path.Combine(_work, "staging");
+
+        var r = await FerryProcess.RunAsync(["copy", Sftp("a.bin"), Sftp("copies/b.bin"), .. SftpAuth, "--staging", staging, "--json"]);
+
+        Assert.Equal(0, r.ExitCode);
+        using var json = JsonDocument.Parse(r.Stdout);
+        Assert.Equal(("sftp-to-sftp", "Staged"), (json.RootElement.GetProperty("flow").GetString(), json.RootElement.GetProperty("strategy").GetString()));
+        Assert.Equal(sha, await RandomData.Sha256OfFileAsync(Path.Combine(_sftpDir, "copies", "b.bin")));
+        Assert.Empty(Directory.GetFiles(staging, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Copy_WithoutPinnedHostKey_FailsAndPrintsTheKeyToPin()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_work, "f.txt"), "x");
+
+        var r = await FerryProcess.RunAsync(["copy", Path.Combine(_work, "f.txt"), Sftp("f.txt"), "-i", rig.Sftp.Ed25519KeyPath]);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("HOST_KEY_NOT_TRUSTED", r.Stderr);
+        Assert.Contains(rig.Sftp.HostKey, r.Stderr);
+        Assert.Contains("--host-key", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Copy_WrongHostKey_FailsWithoutRetrying()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_work, "f.txt"), "x");
+
+        var r = await FerryProcess.RunAsync(["copy", Path.Combine(_work, "f.txt"), Sftp("f.txt"), "-i", rig.Sftp.Ed25519KeyPath,
+            "--host-key", "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("HOST_KEY_MISMATCH", r.Stderr);
+        Assert.DoesNotContain("retrying", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Copy_WrongPassword_FailsAuthentication()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_work, "f.txt"), "x");
+        var target = $"sftp://{rig.Sftp.PasswordUser}@127.0.0.1:{rig.Sftp.Port}{rig.Sftp.PasswordBase}/f.txt";
+
+        var r = await FerryProcess.RunAsync(["copy", Path.Combine(_work, "f.txt"), target, "--host-key", rig.Sftp.HostKey],
+            new Dictionary<string, string> { ["FERRY_SFTP_PASSWORD"] = "wrong" });
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("AUTHENTICATION_FAILED", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Copy_NoCredentialsAndNoTerminal_SaysHowToGiveThem()
+    {
+        var r = await FerryProcess.RunAsync(["copy", Sftp("f.txt"), Path.Combine(_work, "f.txt"), "--host-key", rig.Sftp.HostKey]);
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--key-file", r.Stderr);
+        Assert.Contains("FERRY_SFTP_PASSWORD", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Copy_ClosedPort_FailsTransientlyAfterRetries()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_work, "f.txt"), "x");
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+
+        var r = await FerryProcess.RunAsync(["copy", Path.Combine(_work, "f.txt"), $"sftp://u@127.0.0.1:{port}/f.txt", .. SftpAuth, "--retries", "1"]);
+
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("CONNECTION_FAILED", r.Stderr);
+        Assert.Contains("retrying", r.Stderr);
+    }
+
+    [Theory]
+    [InlineData("ftp://host/file", "unknown scheme")]
+    [InlineData("sftp://host/file", "name the user")]
+    [InlineData("sftp://u@host:99999/file", "not a port number")]
+    [InlineData("s3://Bad_Bucket/key", "not a valid bucket name")]
+    public async Task Copy_MalformedLocation_ExitsTwoNamingTheProblem(string source, string message)
+    {
+        var r = await FerryProcess.RunAsync(["copy", source, Path.Combine(_work, "out")]);
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(message, r.Stderr);
+    }
+
+    [Fact]
+    public async Task Copy_MissingSource_FailsNotFound()
+    {
+        var r = await FerryProcess.RunAsync(["copy", Path.Combine(_work, "nope"), Path.Combine(_work, "out")]);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("NOT_FOUND", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Copy_FailIfExists_LeavesTheTarget()
+    {
+        var src = Path.Combine(_work, "new.txt");
+        var dst = Path.Combine(_work, "old.txt");
+        await File.WriteAllTextAsync(src, "new");
+        await File.WriteAllTextAsync(dst, "old");
+
+        var r = await FerryProcess.RunAsync(["copy", src, dst, "--overwrite", "fail-if-exists"]);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("ALREADY_EXISTS", r.Stderr);
+        Assert.Equal("old", await File.ReadAllTextAsync(dst));
+    }
+}

@@ -33,7 +33,8 @@ internal static class ConnectorFactory
             key = File.ReadAllText(path);
         }
 
-        var password = settings.Password ?? (key is null ? askPassword(s) : null);
+        // A key file wins: the password (FERRY_SFTP_PASSWORD or a prompt) is for sides without one.
+        var password = key is null ? settings.Password ?? askPassword(s) : null;
         if (key is null && password is null)
         {
             throw new LocationException($"no credentials for {s.User}@{s.Host}: pass --key-file, or set FERRY_SFTP_PASSWORD, or run on a terminal to be asked");

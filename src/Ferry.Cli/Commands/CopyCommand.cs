@@ -29,7 +29,7 @@ internal static class CopyCommand
     private static readonly Option<string?> Region = new("--region") { Description = "AWS region (default: AWS_REGION, else us-east-1)" };
     private static readonly Option<string?> Sse = new("--sse") { Description = "Server-side encryption for S3 targets: none, s3 or kms" };
     private static readonly Option<string?> KmsKeyId = new("--kms-key-id") { Description = "KMS key for --sse kms" };
-    private static readonly Option<int?> PartSize = new("--part-size-mib") { Description = "Smallest S3 multipart part in MiB (default 16; grows for very large files)" };
+    private static readonly Option<int?> PartSize = new("--part-size-mib") { Description = "Smallest S3 multipart part in MiB (default 8; grows for very large files)" };
     private static readonly Option<int?> Parallel = new("--parallel") { Description = "S3 parts uploaded at once (default 4)" };
     private static readonly Option<string> Overwrite = new("--overwrite")
     {

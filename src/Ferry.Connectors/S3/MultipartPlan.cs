@@ -3,7 +3,7 @@ namespace Ferry.Connectors.S3;
 /// <summary>
 /// How an object of a given size is cut into parts. S3 allows at most 10,000 parts of 5 MiB to
 /// 5 GiB (the last part may be smaller), so the part size grows with the object: 30 GB fits in
-/// 16 MiB parts, 1 TB needs 100 MiB. Parts in flight shrink as parts grow so upload memory stays
+/// 8 MiB parts, 1 TB needs 105 MiB. Parts in flight shrink as parts grow so upload memory stays
 /// within the budget, but never below two (one uploading while the next is read).
 /// </summary>
 public sealed record MultipartPlan(long PartSize, int PartCount, int PartsInFlight)

@@ -52,14 +52,17 @@ public sealed record S3EndpointOptions
     /// </summary>
     public bool ChecksumsWhenRequiredOnly { get; init; }
 
-    /// <summary>Smallest multipart part; the part size grows so any object fits in 10,000 parts.</summary>
-    public long MinPartSize { get; init; } = 16L * 1024 * 1024;
+    /// <summary>
+    /// Smallest multipart part; the part size grows so any object fits in 10,000 parts (8 MiB parts
+    /// carry 78 GiB). 8 MiB x 4 in flight measured faster than 16 MiB x 4 against Ceph RGW, in half the memory.
+    /// </summary>
+    public long MinPartSize { get; init; } = 8L * 1024 * 1024;
 
     /// <summary>Parts uploaded at once. Memory used is at most part size times this.</summary>
     public int MaxPartsInFlight { get; init; } = 4;
 
     /// <summary>Upload buffer memory one transfer may hold; fewer parts fly at once when parts are large.</summary>
-    public long MemoryBudget { get; init; } = 64L * 1024 * 1024;
+    public long MemoryBudget { get; init; } = 32L * 1024 * 1024;
 
     /// <summary>Objects up to this size go up in one PUT.</summary>
     public long SinglePutMax { get; init; } = 16L * 1024 * 1024;

@@ -1,16 +1,19 @@
 using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
 using Ferry.Core.Paths;
+using Ferry.Core.Streams;
 using Ferry.Core.Transfers;
 
 namespace Ferry.Engine.Flows;
 
 /// <summary>
-/// SFTP to SFTP in two legs through a staging area: source to staging, then staging to the
-/// target with atomic delivery. The second leg carries the SHA-256 of the first, so the file
-/// the target receives is proven to be the file the source served. Decoupling the two servers
-/// means a failed delivery can be re-driven from staging without reading the partner's server
-/// again (the engine's re-drive uses <see cref="StagedPath"/>).
+/// SFTP to SFTP through a staging area. The source is read once and its bytes go to the staging
+/// copy and to the target's "&lt;name&gt;.&lt;id&gt;.part" at the same time, so the transfer takes about as
+/// long as the slower side rather than the sum of two legs. Nothing is delivered until both are
+/// complete, hash to the same SHA-256 and the source is confirmed unchanged; only then is the
+/// part renamed into place. If only the delivery fails, the file is delivered again from
+/// staging, without reading the partner's server a second time (the engine's re-drive uses
+/// <see cref="StagedPath"/> the same way).
 /// </summary>
 internal static class StagedFlow
 {
@@ -18,29 +21,116 @@ internal static class StagedFlow
     {
         var staging = request.Staging ?? throw FerryException.Permanent(ErrorCodes.InvalidConfiguration, "SFTP to SFTP needs a staging area");
         var staged = new TransferLocation(staging, StagedPath(request.TransferId, request.Source.Path));
+        var target = request.Target;
+        var atomic = target.Connector.GetCapability<IAtomicRename>()
+            ?? throw FerryException.Permanent(ErrorCodes.Unsupported, $"{target.Describe()} cannot rename atomically");
+        var partPath = StreamingFlow.PartPath(target.Path, request.TransferId);
+        var replace = request.EffectivePolicy.Overwrite != OverwriteMode.FailIfExists;
 
-        meter.BeginStage("stage");
-        var first = await StreamingFlow.RunAsync(request.Source, staged, source, request, meter, notes, cancellationToken).ConfigureAwait(false);
-        var stagedEntry = await staging.StatAsync(staged.Path, cancellationToken).ConfigureAwait(false)
-            ?? throw FerryException.Transient(ErrorCodes.NotFound, $"{staged.Describe()} vanished right after staging");
-        stagedEntry = stagedEntry with { Sha256 = first.Sha256 };
-
-        meter.BeginStage("deliver");
-        var second = await StreamingFlow.RunAsync(staged, request.Target, stagedEntry, request with { Policy = request.EffectivePolicy }, meter, notes, cancellationToken)
+        var (stagedResult, deliveredResult, deliveryError) = await StageAndDeliverAsync(request, source, staged, partPath, meter, cancellationToken)
             .ConfigureAwait(false);
+        await StreamingFlow.EnsureUnchangedAsync(request.Source, source, cancellationToken).ConfigureAwait(false);
+
+        WriteResult result;
+        if (deliveryError is null)
+        {
+            if (!Checksums.SameHex(stagedResult.Sha256, deliveredResult!.Sha256))
+            {
+                await Cleanup.DeleteQuietlyAsync(target.Connector, partPath).ConfigureAwait(false);
+                throw FerryException.Transient(ErrorCodes.ChecksumMismatch,
+                    $"the staged copy hashes to {stagedResult.Sha256} but the bytes sent to {target.Describe()} hash to {deliveredResult.Sha256}");
+            }
+
+            // Crash here: a complete, verified .part and staged copy exist; the target is untouched.
+            var outcome = await atomic.RenameAtomicAsync(partPath, target.Path, replace, cancellationToken).ConfigureAwait(false);
+            if (outcome == RenameOutcome.DeleteThenRename)
+            {
+                notes.Add($"{target.Connector.Describe("")} has no posix-rename: the old file was deleted before the new one was renamed into place.");
+            }
+
+            result = deliveredResult;
+        }
+        else
+        {
+            notes.Add($"Delivery while staging failed ({deliveryError.Message}); delivered again from the staged copy.");
+            var stagedEntry = await staging.StatAsync(staged.Path, cancellationToken).ConfigureAwait(false)
+                ?? throw FerryException.Transient(ErrorCodes.NotFound, $"{staged.Describe()} vanished right after staging");
+            meter.BeginStage("deliver");
+            result = await StreamingFlow.RunAsync(staged, target, stagedEntry with { Sha256 = stagedResult.Sha256 }, request, meter, notes, cancellationToken)
+                .ConfigureAwait(false);
+        }
 
         // Crash before this delete leaves a staged copy behind; staging cleanup removes it later.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await Cleanup.DeleteQuietlyAsync(staging, staged.Path, notes).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>Reads the source once into both the staging copy and the target's part file.</summary>
+    private static async Task<(WriteResult Staged, WriteResult? Delivered, FerryException? DeliveryError)> StageAndDeliverAsync(
+        TransferRequest request, RemoteEntry source, TransferLocation staged, string partPath, ProgressMeter meter, CancellationToken cancellationToken)
+    {
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var target = request.Target.Connector;
+        await using var read = await request.Source.Connector.OpenReadAsync(request.Source.Path, 0, null, cancellationToken).ConfigureAwait(false);
+        var fan = StreamFanOut.Create(new ProgressReadStream(read, meter), readers: 2);
+
+        // Staging must succeed (it is the copy a re-drive relies on): its failure stops everything.
+        var stage = WriteAsync(staged.Connector, staged.Path, fan.Readers[0], source, abort, cancelOthersOnFailure: true);
+        var deliver = WriteAsync(target, partPath, fan.Readers[1], source, abort, cancelOthersOnFailure: false);
+        var pump = fan.PumpAsync(abort.Token);
         try
         {
-            await staging.DeleteAsync(staged.Path, timeout.Token).ConfigureAwait(false);
+            await Task.WhenAll(stage, deliver, pump).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is FerryException or OperationCanceledException)
+        catch
         {
-            notes.Add($"The staged copy {staging.Describe(staged.Path)} could not be removed: {ex.Message}");
+            // Inspected below: each task is awaited on its own so the right error surfaces.
         }
 
-        return second;
+        if (pump.IsFaulted || stage.IsFaulted || stage.IsCanceled)
+        {
+            await Cleanup.DeleteQuietlyAsync(target, partPath).ConfigureAwait(false);
+            await Cleanup.DeleteQuietlyAsync(staged.Connector, staged.Path).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            // The source's own error first: it explains why both sides stopped.
+            await (pump.IsFaulted ? pump : stage).ConfigureAwait(false);
+        }
+
+        if (deliver.IsCompletedSuccessfully)
+        {
+            return (await stage.ConfigureAwait(false), await deliver.ConfigureAwait(false), null);
+        }
+
+        await Cleanup.DeleteQuietlyAsync(target, partPath).ConfigureAwait(false);
+        var error = deliver.Exception?.InnerException as FerryException
+            ?? FerryException.Transient(ErrorCodes.ServerError, deliver.Exception?.InnerException?.Message ?? "delivery was interrupted");
+        if (!error.IsTransient)
+        {
+            // Authentication, permission, host key: delivering again from staging cannot help.
+            await Cleanup.DeleteQuietlyAsync(staged.Connector, staged.Path).ConfigureAwait(false);
+            throw error;
+        }
+
+        return (await stage.ConfigureAwait(false), null, error);
+    }
+
+    private static async Task<WriteResult> WriteAsync(
+        IConnector connector, string path, Stream content, RemoteEntry source, CancellationTokenSource abort, bool cancelOthersOnFailure)
+    {
+        try
+        {
+            return await connector.WriteAsync(path, content, source.Size, new WriteOptions(Sha256: source.Sha256), abort.Token).ConfigureAwait(false);
+        }
+        catch when (cancelOthersOnFailure)
+        {
+            await abort.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            // Tells the pump this reader is gone, so it keeps feeding the other one.
+            await content.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Where a transfer's file is staged: "&lt;transfer id&gt;/&lt;file name&gt;".</summary>

@@ -49,7 +49,7 @@ internal static class StreamingFlow
         }
         catch when (atomic is not null)
         {
-            await DeleteQuietlyAsync(to.Connector, writePath).ConfigureAwait(false);
+            await Cleanup.DeleteQuietlyAsync(to.Connector, writePath).ConfigureAwait(false);
             throw;
         }
 
@@ -71,19 +71,6 @@ internal static class StreamingFlow
         {
             throw FerryException.Transient(ErrorCodes.SourceChanged,
                 $"{from.Describe()} changed while it was being read; nothing was delivered. It will be read again on retry.");
-        }
-    }
-
-    private static async Task DeleteQuietlyAsync(IConnector connector, string path)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await connector.DeleteAsync(path, timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is FerryException or OperationCanceledException)
-        {
-            // The connection may be the thing that failed; a leftover .part never shadows the target.
         }
     }
 }

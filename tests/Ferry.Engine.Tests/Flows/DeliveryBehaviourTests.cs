@@ -138,6 +138,27 @@ public sealed class DeliveryBehaviourTests(Rig rig)
     }
 
     [Fact]
+    public async Task SftpToSftp_DeliveryFailsWhileStaging_DeliversFromStagingWithoutRereadingTheSource()
+    {
+        await using var f = await FlowFixture.CreateAsync(rig);
+        const long size = 30L * 1024 * 1024;
+        var sha = await f.PutSftpSourceAsync("a.bin", size, seed: 29);
+        var flaky = new InstrumentedConnector(f.TargetSftp(), failFirstWriteAfter: 5L * 1024 * 1024);
+        var sourceReads = new InstrumentedConnector(f.SourceSftp());
+
+        var result = await _runner.RunAsync(new TransferRequest(
+            new TransferLocation(sourceReads, "a.bin"), new TransferLocation(flaky, "out/a.bin"), "job-redeliver", Staging: f.Staging()), default);
+
+        Assert.Equal(sha, result.Sha256);
+        Assert.Equal(sha, await f.Sha256OfTargetSftpAsync("out/a.bin"));
+        Assert.Equal(2, flaky.Writes);
+        Assert.Equal(1, sourceReads.Opens);
+        Assert.Contains(result.Notes, n => n.Contains("delivered again from the staged copy"));
+        Assert.Equal(["a.bin"], Directory.GetFiles(f.TargetSftpLocalPath("out")).Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFiles(f.StagingDirectory, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task MissingSource_FailsNotFoundPermanentlyAndWritesNothing()
     {
         await using var f = await FlowFixture.CreateAsync(rig);

@@ -1,0 +1,78 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace Ferry.Core.Streams;
+
+/// <summary>
+/// Feeds one source to several readers at once through bounded pipes: the source is read once,
+/// each reader gets every byte, and memory stays near <c>pauseThreshold</c> per reader (a slow
+/// reader holds the pump back). A reader that stops early (its consumer failed and disposed its
+/// stream) is dropped and the others carry on. A failing source fails every reader.
+/// </summary>
+public sealed class StreamFanOut
+{
+    private readonly Pipe[] _pipes;
+    private readonly Stream _source;
+    private readonly int _chunk;
+
+    private StreamFanOut(Stream source, int readers, int chunk, long pauseThreshold)
+    {
+        _source = source;
+        _chunk = chunk;
+        var options = new PipeOptions(pauseWriterThreshold: pauseThreshold, resumeWriterThreshold: pauseThreshold / 2, useSynchronizationContext: false);
+        _pipes = Enumerable.Range(0, readers).Select(_ => new Pipe(options)).ToArray();
+        Readers = _pipes.Select(p => p.Reader.AsStream()).ToArray();
+    }
+
+    /// <summary>One stream per reader; dispose each when done with it, so the pump stops feeding it.</summary>
+    public IReadOnlyList<Stream> Readers { get; }
+
+    public static StreamFanOut Create(Stream source, int readers, int chunk = 256 * 1024, long pauseThreshold = 4 * 1024 * 1024) =>
+        new(source, readers, chunk, pauseThreshold);
+
+    /// <summary>Copies the source to every live reader; completes when the source ends or no reader is left.</summary>
+    public async Task PumpAsync(CancellationToken cancellationToken)
+    {
+        var alive = new bool[_pipes.Length];
+        Array.Fill(alive, true);
+        var buffer = ArrayPool<byte>.Shared.Rent(_chunk);
+        try
+        {
+            while (alive.Contains(true))
+            {
+                var n = await _source.ReadAsync(buffer.AsMemory(0, _chunk), cancellationToken).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                for (var i = 0; i < _pipes.Length; i++)
+                {
+                    if (alive[i])
+                    {
+                        var result = await _pipes[i].Writer.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                        alive[i] = !result.IsCompleted;
+                    }
+                }
+            }
+
+            foreach (var p in _pipes)
+            {
+                await p.Writer.CompleteAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            foreach (var p in _pipes)
+            {
+                await p.Writer.CompleteAsync(ex).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+using Ferry.Core.Streams;
+
+namespace Ferry.Core.Tests.Streams;
+
+public sealed class StreamFanOutTests
+{
+    [Fact]
+    public async Task Pump_TwoReaders_EachGetsEveryByte()
+    {
+        var data = RandomNumberGenerator.GetBytes(3_000_000);
+        var fan = StreamFanOut.Create(new MemoryStream(data), readers: 2, chunk: 64 * 1024, pauseThreshold: 256 * 1024);
+
+        var reads = fan.Readers.Select(async r => { var m = new MemoryStream(); await r.CopyToAsync(m); return m.ToArray(); }).ToList();
+        await fan.PumpAsync(default);
+
+        Assert.Equal(data, await reads[0]);
+        Assert.Equal(data, await reads[1]);
+    }
+
+    [Fact]
+    public async Task Pump_OneReaderGivesUp_TheOtherStillGetsEverything()
+    {
+        var data = RandomNumberGenerator.GetBytes(2_000_000);
+        var fan = StreamFanOut.Create(new MemoryStream(data), readers: 2, chunk: 64 * 1024, pauseThreshold: 128 * 1024);
+
+        var quitter = Task.Run(async () =>
+        {
+            var buffer = new byte[1000];
+            await fan.Readers[0].ReadExactlyAsync(buffer);
+            await fan.Readers[0].DisposeAsync();
+        });
+        var keeper = Task.Run(async () => { var m = new MemoryStream(); await fan.Readers[1].CopyToAsync(m); return m.ToArray(); });
+        await fan.PumpAsync(default);
+        await quitter;
+
+        Assert.Equal(data, await keeper);
+    }
+
+    [Fact]
+    public async Task Pump_SourceFails_EveryReaderSeesTheFailure()
+    {
+        var fan = StreamFanOut.Create(new FailingStream(), readers: 2);
+
+        var readers = fan.Readers.Select(r => r.CopyToAsync(Stream.Null)).ToList();
+        await Assert.ThrowsAsync<IOException>(() => fan.PumpAsync(default));
+
+        foreach (var r in readers)
+        {
+            await Assert.ThrowsAsync<IOException>(() => r);
+        }
+    }
+
+    private sealed class FailingStream : MemoryStream
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            throw new IOException("source lost");
+    }
+}

@@ -91,7 +91,7 @@ public sealed class LocalConnector : IConnector, IAtomicRename, IHasFeatures
         {
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
             await using var source = new ExactLengthReadStream(content, length, cancellationToken);
-            await using (var target = new FileStream(full, options.CreateOnly ? FileMode.CreateNew : FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous))
+            await using (var target = new FileStream(full, options.CreateOnly ? FileMode.CreateNew : FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, FileOptions.None))
             {
                 await source.CopyToAsync(target, BufferSize, cancellationToken).ConfigureAwait(false);
             }

@@ -72,6 +72,22 @@ public sealed class FourFlowsTests(Rig rig)
     }
 
     [Fact]
+    public async Task SftpToSftp_WithS3Staging_DeliversAndRemovesTheStagedObject()
+    {
+        await using var f = await FlowFixture.CreateAsync(rig);
+        var size = 40L * 1024 * 1024;
+        var sha = await f.PutSftpSourceAsync("in/data.bin", size, seed: 15);
+
+        var result = await _runner.RunAsync(new TransferRequest(
+            new TransferLocation(f.SourceSftp(), "in/data.bin"), new TransferLocation(f.TargetSftp(), "out/data.bin"), "job-s3-staging",
+            Staging: f.S3("staging")), default);
+
+        Assert.Equal((FlowStrategy.Staged, sha), (result.Strategy, result.Sha256));
+        Assert.Equal(sha, await f.Sha256OfTargetSftpAsync("out/data.bin"));
+        Assert.Null(await f.S3SizeAsync("staging/job-s3-staging/data.bin"));
+    }
+
+    [Fact]
     public async Task S3ToS3_DifferentEndpoints_FallsBackToStreaming()
     {
         await using var f = await FlowFixture.CreateAsync(rig);

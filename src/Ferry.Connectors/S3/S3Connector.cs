@@ -205,7 +205,7 @@ public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads
             AutoCloseStream = false,
         };
         put.Metadata.Add(Sha256MetadataKey, sha256);
-        ApplyEncryption(put, _options);
+        S3EncryptionSettings.Apply(put, _options);
         if (options.CreateOnly)
         {
             put.IfNoneMatch = "*";
@@ -343,45 +343,6 @@ public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads
         {
             // The SDK reports its own timeouts as TaskCanceledException; those are classified.
             throw S3Errors.Classify(ex, where);
-        }
-    }
-
-    internal static void ApplyEncryption(PutObjectRequest r, S3EndpointOptions o)
-    {
-        if (o.Encryption == S3Encryption.S3Managed)
-        {
-            r.ServerSideEncryptionMethod = ServerSideEncryptionMethod.AES256;
-        }
-        else if (o.Encryption == S3Encryption.Kms)
-        {
-            r.ServerSideEncryptionMethod = ServerSideEncryptionMethod.AWSKMS;
-            r.ServerSideEncryptionKeyManagementServiceKeyId = o.KmsKeyId;
-        }
-    }
-
-    internal static void ApplyEncryption(InitiateMultipartUploadRequest r, S3EndpointOptions o)
-    {
-        if (o.Encryption == S3Encryption.S3Managed)
-        {
-            r.ServerSideEncryptionMethod = ServerSideEncryptionMethod.AES256;
-        }
-        else if (o.Encryption == S3Encryption.Kms)
-        {
-            r.ServerSideEncryptionMethod = ServerSideEncryptionMethod.AWSKMS;
-            r.ServerSideEncryptionKeyManagementServiceKeyId = o.KmsKeyId;
-        }
-    }
-
-    internal static void ApplyEncryption(CopyObjectRequest r, S3EndpointOptions o)
-    {
-        if (o.Encryption == S3Encryption.S3Managed)
-        {
-            r.ServerSideEncryptionMethod = ServerSideEncryptionMethod.AES256;
-        }
-        else if (o.Encryption == S3Encryption.Kms)
-        {
-            r.ServerSideEncryptionMethod = ServerSideEncryptionMethod.AWSKMS;
-            r.ServerSideEncryptionKeyManagementServiceKeyId = o.KmsKeyId;
         }
     }
 

@@ -32,7 +32,7 @@ internal sealed class S3MultipartWriter
     {
         var plan = MultipartPlan.For(length, _options.MinPartSize, _options.MaxPartsInFlight, _options.MemoryBudget);
         var create = new InitiateMultipartUploadRequest { BucketName = _options.Bucket, Key = key };
-        S3Connector.ApplyEncryption(create, _options);
+        S3EncryptionSettings.Apply(create, _options);
         if (knownSha256 is not null)
         {
             create.Metadata.Add(S3Connector.Sha256MetadataKey, knownSha256);

@@ -1,9 +1,10 @@
 using Amazon.S3.Model;
+using Ferry.Core.Streams;
 
 namespace Ferry.Connectors.S3;
 
 /// <summary>The body of a GET; disposing it releases the HTTP response. Errors become FerryExceptions.</summary>
-internal sealed class S3ReadStream : Stream
+internal sealed class S3ReadStream : ReadOnlyStream
 {
     private readonly GetObjectResponse _response;
     private readonly Stream _body;
@@ -16,19 +17,6 @@ internal sealed class S3ReadStream : Stream
         _where = where;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         try
@@ -40,9 +28,6 @@ internal sealed class S3ReadStream : Stream
             throw S3Errors.Classify(ex, _where);
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -59,11 +44,6 @@ internal sealed class S3ReadStream : Stream
             throw S3Errors.Classify(ex, _where);
         }
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -52,7 +52,7 @@ internal sealed class S3ServerSideCopier
                 // Copy exactly the version we looked at; a concurrent overwrite fails the copy.
                 ETagToMatch = sourceETag,
             };
-            S3Connector.ApplyEncryption(copy, o);
+            S3EncryptionSettings.Apply(copy, o);
             await S3Connector.RunAsync(where, () => _target.Client.CopyObjectAsync(copy, cancellationToken), cancellationToken).ConfigureAwait(false);
             // A single-part object's ETag is its MD5 and survives the copy; a multipart one's does not.
             expectedETag = sourceETag is not null && !sourceETag.Contains('-') ? sourceETag : null;
@@ -77,7 +77,7 @@ internal sealed class S3ServerSideCopier
             create.Metadata.Add(k, head.Metadata[k]);
         }
 
-        S3Connector.ApplyEncryption(create, o);
+        S3EncryptionSettings.Apply(create, o);
         var uploadId = (await S3Connector.RunAsync(where, () => _target.Client.InitiateMultipartUploadAsync(create, cancellationToken), cancellationToken)
             .ConfigureAwait(false)).UploadId;
         try

@@ -1,4 +1,5 @@
 using Ferry.Core.Errors;
+using Ferry.Core.Streams;
 using Renci.SshNet.Sftp;
 
 namespace Ferry.Connectors.Sftp;
@@ -7,7 +8,7 @@ namespace Ferry.Connectors.Sftp;
 /// Reads from a remote file (optionally a bounded range of it) on a pooled connection, and
 /// hands the connection back when disposed. SSH.NET errors become <see cref="FerryException"/>s.
 /// </summary>
-internal sealed class SftpReadStream : Stream
+internal sealed class SftpReadStream : ReadOnlyStream
 {
     private readonly SftpFileStream _inner;
     private readonly SftpLease _lease;
@@ -22,19 +23,6 @@ internal sealed class SftpReadStream : Stream
         _where = where;
         _remaining = length ?? long.MaxValue;
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -54,9 +42,6 @@ internal sealed class SftpReadStream : Stream
             throw Fail(ex);
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -92,11 +77,6 @@ internal sealed class SftpReadStream : Stream
 
         return fe;
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -12,7 +12,7 @@ namespace Ferry.Core.Streams;
 /// pipelined UploadFile) is stopped. Every byte read is hashed, so a write knows the SHA-256 of
 /// exactly what it sent without a second pass.
 /// </summary>
-public sealed class ExactLengthReadStream : Stream
+public sealed class ExactLengthReadStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly long _length;
@@ -29,9 +29,6 @@ public sealed class ExactLengthReadStream : Stream
         _cancellationToken = cancellationToken;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _length;
 
     public override long Position
@@ -41,8 +38,6 @@ public sealed class ExactLengthReadStream : Stream
     }
 
     public long Remaining => _length - _position;
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -63,9 +58,6 @@ public sealed class ExactLengthReadStream : Stream
         _sha256.AppendData(buffer[..filled]);
         return Advance(filled);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -147,11 +139,6 @@ public sealed class ExactLengthReadStream : Stream
     private FerryException EndedEarly() =>
         FerryException.Transient(ErrorCodes.SizeMismatch,
             $"The source ended after {_position} of {_length} bytes; it may have been truncated or replaced during the transfer.");
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -3,7 +3,7 @@ using Ferry.Core.Transfers;
 namespace Ferry.Core.Streams;
 
 /// <summary>Passes reads through and counts them into a <see cref="ProgressMeter"/>.</summary>
-public sealed class ProgressReadStream : Stream
+public sealed class ProgressReadStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly ProgressMeter _meter;
@@ -14,9 +14,6 @@ public sealed class ProgressReadStream : Stream
         _meter = meter;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _inner.Length;
 
     public override long Position
@@ -25,8 +22,6 @@ public sealed class ProgressReadStream : Stream
         set => throw new NotSupportedException();
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         var n = _inner.Read(buffer);
@@ -34,20 +29,12 @@ public sealed class ProgressReadStream : Stream
         return n;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var n = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         _meter.Add(n);
         return n;
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

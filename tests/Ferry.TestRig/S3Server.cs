@@ -24,6 +24,11 @@ public sealed class S3Server : IAsyncLifetime
     public string AccessKey => _env["S3_ACCESS_KEY"];
     public string SecretKey => _env["S3_SECRET_KEY"];
 
+    /// <summary>A second user who owns no buckets, for access-denied tests.</summary>
+    public string OtherAccessKey => _env["S3_OTHER_ACCESS_KEY"];
+
+    public string OtherSecretKey => _env["S3_OTHER_SECRET_KEY"];
+
     public AmazonS3Client Client { get; private set; } = null!;
 
     public async Task InitializeAsync()

@@ -63,6 +63,22 @@ public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads
     public Task CheckAsync(CancellationToken cancellationToken) =>
         RunAsync(Describe(""), async () =>
         {
+            // HEAD first: a missing bucket is a plain 404 there, while some stores answer a
+            // listing of one with other errors (Ceph RGW 16 sometimes says MethodNotAllowed).
+            try
+            {
+                await _s3.HeadBucketAsync(new HeadBucketRequest { BucketName = _options.Bucket }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw FerryException.Permanent(ErrorCodes.NotFound, $"{Describe("")}: the bucket does not exist", e);
+            }
+            catch (AmazonS3Exception)
+            {
+                // A HEAD error has no body (a bad secret and a denied bucket both say 403): the
+                // listing below fails with a precise error code.
+            }
+
             await _s3.ListObjectsV2Async(new ListObjectsV2Request
             {
                 BucketName = _options.Bucket,

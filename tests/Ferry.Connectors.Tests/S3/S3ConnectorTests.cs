@@ -146,13 +146,31 @@ public sealed class S3ConnectorTests(Rig rig) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnotherUsersBucket_FailsPermissionDeniedPermanently()
+    {
+        await using (var owner = Small())
+        {
+            await owner.WriteAsync("private.txt", new MemoryStream("secret"u8.ToArray()), 6, WriteOptions.Default, default);
+        }
+
+        await using var stranger = new S3Connector(rig.S3.Options(_bucket, accessKey: rig.S3.OtherAccessKey, secretKey: rig.S3.OtherSecretKey));
+
+        var stat = await Assert.ThrowsAsync<FerryException>(() => stranger.StatAsync("private.txt", default));
+        var read = await Assert.ThrowsAsync<FerryException>(() => stranger.OpenReadAsync("private.txt", 0, null, default));
+        var write = await Assert.ThrowsAsync<FerryException>(() =>
+            stranger.WriteAsync("intruder.txt", new MemoryStream("x"u8.ToArray()), 1, WriteOptions.Default, default));
+
+        Assert.All(new[] { stat, read, write }, e => Assert.Equal((ErrorCodes.PermissionDenied, ErrorKind.Permanent), (e.Code, e.Kind)));
+    }
+
+    [Fact]
     public async Task MissingBucket_FailsNotFoundPermanently()
     {
         await using var c = new S3Connector(rig.S3.Options("no-such-bucket-" + Guid.NewGuid().ToString("N")[..6]));
 
         var ex = await Assert.ThrowsAsync<FerryException>(() => c.CheckAsync(default));
 
-        Assert.Equal(ErrorCodes.NotFound, ex.Code);
+        Assert.True(ex.Code == ErrorCodes.NotFound, ex.Message);
         Assert.Equal(ErrorKind.Permanent, ex.Kind);
     }
 

@@ -1,0 +1,49 @@
+namespace Ferry.Core.Jobs;
+
+/// <summary>
+/// The system of record for jobs, implemented on SQLite, PostgreSQL and DynamoDB. Every write is
+/// conditional (a unique idempotency key on create; expected version, status and lease on every
+/// change), nothing needs a join, and no write touches more than the job and one history entry,
+/// so the same engine runs on all three.
+/// </summary>
+public interface IJobStore
+{
+    /// <summary>
+    /// Inserts the job and its creation event unless the customer already has a job with the same
+    /// idempotency key (or the job id exists); then returns that job with Created = false.
+    /// </summary>
+    Task<JobCreation> CreateAsync(TransferJob job, JobEvent created, CancellationToken cancellationToken);
+
+    /// <summary>The job, or null when it does not exist or belongs to another customer.</summary>
+    Task<TransferJob?> GetAsync(string customerId, string jobId, CancellationToken cancellationToken);
+
+    /// <summary>One page of a customer's jobs, newest first; the cursor is stable under concurrent inserts.</summary>
+    Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="limit"/> jobs any worker could claim at <paramref name="now"/>, oldest due first.</summary>
+    Task<IReadOnlyList<TransferJob>> FindRunnableAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Applies the transition and appends its event atomically, if its conditions hold; returns
+    /// the stored job, or null when another writer got there first (or the lease was lost).
+    /// </summary>
+    Task<TransferJob?> ApplyAsync(JobTransition transition, CancellationToken cancellationToken);
+
+    /// <summary>A job's history in order; empty for another customer's job.</summary>
+    Task<IReadOnlyList<JobEvent>> GetEventsAsync(string customerId, string jobId, CancellationToken cancellationToken);
+}
+
+public sealed record JobCreation(TransferJob Job, bool Created);
+
+/// <summary>Filters for <see cref="IJobStore.ListAsync"/>; always scoped to one customer.</summary>
+public sealed record JobQuery(
+    string CustomerId,
+    JobStatus? Status = null,
+    string? BatchId = null,
+    string? EndpointId = null,
+    DateTimeOffset? CreatedFrom = null,
+    DateTimeOffset? CreatedBefore = null,
+    string? Cursor = null,
+    int Limit = 100);
+
+public sealed record JobPage(IReadOnlyList<TransferJob> Jobs, string? NextCursor);

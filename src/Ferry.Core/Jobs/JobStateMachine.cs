@@ -1,0 +1,133 @@
+namespace Ferry.Core.Jobs;
+
+/// <summary>
+/// The only code that decides a job's next state. Each method checks that the move is allowed
+/// (forward only; terminal states never change), and returns a <see cref="JobTransition"/> whose
+/// conditions make the store apply it only to the job as it was read - so two workers racing
+/// for a job, or a worker that lost its lease, cannot both win.
+/// </summary>
+public static class JobStateMachine
+{
+    private static readonly Dictionary<JobStatus, JobStatus[]> Allowed = new()
+    {
+        [JobStatus.Received] = [JobStatus.Queued, JobStatus.Cancelled],
+        [JobStatus.Queued] = [JobStatus.Running, JobStatus.Cancelled],
+        // RUNNING → RUNNING: a retry waiting for its backoff, a released or taken-over lease.
+        [JobStatus.Running] = [JobStatus.Running, JobStatus.Verifying, JobStatus.Failed],
+        [JobStatus.Verifying] = [JobStatus.Verifying, JobStatus.Succeeded, JobStatus.Failed],
+    };
+
+    public static bool IsTerminal(JobStatus status) => status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
+
+    public static bool CanMove(JobStatus from, JobStatus to) => Allowed.TryGetValue(from, out var next) && next.Contains(to);
+
+    /// <summary>The history entry for a job just received.</summary>
+    public static JobEvent Created(TransferJob job, string actor) =>
+        new(job.JobId, job.Version, JobStatus.Received, JobStatus.Received, job.CreatedAt, actor, "created");
+
+    /// <summary>RECEIVED → QUEUED: runnable from <paramref name="now"/>.</summary>
+    public static JobTransition Enqueue(TransferJob job, DateTimeOffset now, string actor) =>
+        Plan(job, JobStatus.Queued, now, actor, "queued", j => j with { NextAttemptAt = now });
+
+    /// <summary>RECEIVED or QUEUED → CANCELLED. A running job cannot be cancelled.</summary>
+    public static JobTransition Cancel(TransferJob job, DateTimeOffset now, string actor, string? reason = null) =>
+        Plan(job, JobStatus.Cancelled, now, actor, "cancelled", j => j with { NextAttemptAt = null }, detail: reason);
+
+    /// <summary>True when a worker may claim the job at <paramref name="now"/>.</summary>
+    public static bool IsClaimable(TransferJob job, DateTimeOffset now) => job.Status switch
+    {
+        JobStatus.Queued => job.NextAttemptAt is null || job.NextAttemptAt <= now,
+        // A retry waiting out its backoff (no lease), or a worker that stopped renewing.
+        JobStatus.Running or JobStatus.Verifying => job.LeaseOwner is null
+            ? job.NextAttemptAt is null || job.NextAttemptAt <= now
+            : job.LeaseExpiresAt <= now,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Takes the job's lease for <paramref name="owner"/>: QUEUED → RUNNING with a new attempt, or
+    /// a RUNNING/VERIFYING job whose lease expired taken over (same state, new fencing token).
+    /// </summary>
+    public static JobTransition Claim(TransferJob job, string owner, string region, DateTimeOffset now, TimeSpan lease)
+    {
+        if (!IsClaimable(job, now))
+        {
+            throw new JobTransitionException(job, job.Status, $"the job is not claimable now (lease held by {job.LeaseOwner ?? "nobody"} until {job.LeaseExpiresAt:O})");
+        }
+
+        var takeover = job.LeaseOwner is not null;
+        var to = job.Status == JobStatus.Queued ? JobStatus.Running : job.Status;
+        return Plan(job, to, now, owner, takeover ? "lease-taken-over" : "claimed", j => j with
+        {
+            LeaseOwner = owner,
+            LeaseToken = job.LeaseToken + 1,
+            LeaseExpiresAt = now + lease,
+            ExecutionRegion = region,
+            NextAttemptAt = null,
+            Attempts = takeover ? job.Attempts : job.Attempts + 1,
+        }, detail: takeover ? $"previous owner {job.LeaseOwner}" : null);
+    }
+
+    /// <summary>Extends the lease; applied only while the caller still holds it unexpired.</summary>
+    public static JobTransition Renew(TransferJob job, DateTimeOffset now, TimeSpan lease) =>
+        PlanHeld(job, job.Status, now, "lease-renewed", j => j with { LeaseExpiresAt = now + lease });
+
+    /// <summary>RUNNING → VERIFYING once the bytes are delivered.</summary>
+    public static JobTransition StartVerifying(TransferJob job, DateTimeOffset now, long bytes, string? sha256) =>
+        PlanHeld(job, JobStatus.Verifying, now, "verifying", j => j with { Bytes = bytes, Sha256 = sha256 });
+
+    /// <summary>VERIFYING → SUCCEEDED; the lease is released.</summary>
+    public static JobTransition Succeed(TransferJob job, DateTimeOffset now, long bytes, string? sha256) =>
+        PlanHeld(job, JobStatus.Succeeded, now, "succeeded", j => Unleased(j) with { Bytes = bytes, Sha256 = sha256, ErrorCode = null, ErrorMessage = null });
+
+    /// <summary>RUNNING or VERIFYING → FAILED with an error a person can act on.</summary>
+    public static JobTransition Fail(TransferJob job, DateTimeOffset now, string errorCode, string errorMessage) =>
+        PlanHeld(job, JobStatus.Failed, now, "failed", j => Unleased(j) with { ErrorCode = errorCode, ErrorMessage = errorMessage }, detail: errorCode);
+
+    /// <summary>A transient failure: stays RUNNING, lease released, runnable again at <paramref name="nextAttemptAt"/>.</summary>
+    public static JobTransition ScheduleRetry(TransferJob job, DateTimeOffset now, DateTimeOffset nextAttemptAt, string errorCode, string errorMessage) =>
+        PlanHeld(job, JobStatus.Running, now, "retry-scheduled", j => Unleased(j) with
+        {
+            NextAttemptAt = nextAttemptAt,
+            ErrorCode = errorCode,
+            ErrorMessage = errorMessage,
+        }, detail: errorCode);
+
+    /// <summary>Graceful shutdown: gives the lease back so another worker can pick the job up at once.</summary>
+    public static JobTransition Release(TransferJob job, DateTimeOffset now) =>
+        PlanHeld(job, job.Status, now, "lease-released", j => Unleased(j) with { NextAttemptAt = now });
+
+    private static TransferJob Unleased(TransferJob j) => j with { LeaseOwner = null, LeaseExpiresAt = null };
+
+    private static JobTransition PlanHeld(TransferJob job, JobStatus to, DateTimeOffset now, string kind, Func<TransferJob, TransferJob> change, string? detail = null)
+    {
+        if (job.LeaseOwner is null)
+        {
+            throw new JobTransitionException(job, to, "the caller does not hold the job's lease");
+        }
+
+        var t = Plan(job, to, now, job.LeaseOwner, kind, change, detail);
+        return t with { RequiredLeaseToken = job.LeaseToken, LeaseValidAt = now };
+    }
+
+    private static JobTransition Plan(TransferJob job, JobStatus to, DateTimeOffset now, string actor, string kind, Func<TransferJob, TransferJob> change, string? detail = null)
+    {
+        if (!CanMove(job.Status, to))
+        {
+            throw new JobTransitionException(job, to, IsTerminal(job.Status) ? "terminal states never change" : "that move is not allowed");
+        }
+
+        var after = change(job) with { Status = to, UpdatedAt = now, Version = job.Version + 1 };
+        return new JobTransition(after, job.Version, job.Status, RequiredLeaseToken: null, LeaseValidAt: null,
+            new JobEvent(job.JobId, after.Version, job.Status, to, now, actor, kind, detail));
+    }
+}
+
+/// <summary>A transition the lifecycle does not allow was asked for.</summary>
+public sealed class JobTransitionException(TransferJob job, JobStatus to, string reason)
+    : InvalidOperationException($"Job {job.JobId} cannot go from {job.Status} to {to}: {reason}.")
+{
+    public JobStatus From { get; } = job.Status;
+
+    public JobStatus To { get; } = to;
+}

@@ -1,0 +1,233 @@
+using System.Text;
+using Ferry.Core.Jobs;
+using Microsoft.Data.Sqlite;
+using static Ferry.Stores.Sqlite.SqliteJobMapping;
+
+namespace Ferry.Stores.Sqlite;
+
+/// <summary>
+/// The embedded job store: one SQLite file in WAL mode, safe for several processes on one host.
+/// Conditions live in WHERE clauses, so a stale writer changes nothing (Hangfire's fencing).
+/// </summary>
+public sealed class SqliteJobStore : IJobStore
+{
+    private const string Terminal = "('SUCCEEDED','FAILED','CANCELLED')";
+    private readonly string _connectionString;
+
+    private SqliteJobStore(string connectionString) => _connectionString = connectionString;
+
+    /// <summary>Opens (creating if needed) the store in <paramref name="path"/>.</summary>
+    public static async Task<SqliteJobStore> OpenAsync(string path, CancellationToken cancellationToken)
+    {
+        var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true, DefaultTimeout = 30 };
+        var store = new SqliteJobStore(builder.ToString());
+        await using var c = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = SqliteSchema.Create;
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return store;
+    }
+
+    public async Task<JobCreation> CreateAsync(TransferJob job, JobEvent created, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var insert = c.CreateCommand())
+        {
+            insert.Transaction = tx;
+            insert.CommandText = $"INSERT INTO jobs ({SqliteSchema.JobColumns}) VALUES ({Parameters()}) ON CONFLICT DO NOTHING";
+            AddJobParameters(insert, job);
+            if (await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            {
+                // Same idempotency key (or job id): the first job stands.
+                await tx.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                var existing = await QuerySingleAsync(c, "customer_id = $c AND idempotency_key = $k", cancellationToken,
+                    ("$c", job.CustomerId), ("$k", job.IdempotencyKey)).ConfigureAwait(false)
+                    ?? await QuerySingleAsync(c, "job_id = $id AND customer_id = $c", cancellationToken, ("$id", job.JobId), ("$c", job.CustomerId)).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"job id {job.JobId} is taken by another customer's job");
+                return new JobCreation(existing, Created: false);
+            }
+        }
+
+        await InsertEventAsync(c, tx, created, cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new JobCreation(job, Created: true);
+    }
+
+    public async Task<TransferJob?> GetAsync(string customerId, string jobId, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await QuerySingleAsync(c, "job_id = $id AND customer_id = $c", cancellationToken, ("$id", jobId), ("$c", customerId)).ConfigureAwait(false);
+    }
+
+    public async Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        var where = new StringBuilder("customer_id = $c");
+        var args = new List<(string, object)> { ("$c", query.CustomerId) };
+        if (query.Status is { } status)
+        {
+            where.Append(" AND status = $status");
+            args.Add(("$status", Status(status)));
+        }
+
+        if (query.BatchId is { } batch)
+        {
+            where.Append(" AND batch_id = $batch");
+            args.Add(("$batch", batch));
+        }
+
+        if (query.EndpointId is { } endpoint)
+        {
+            where.Append(" AND (source_endpoint_id = $ep OR target_endpoint_id = $ep)");
+            args.Add(("$ep", endpoint));
+        }
+
+        if (query.CreatedFrom is { } from)
+        {
+            where.Append(" AND created_at >= $from");
+            args.Add(("$from", Ms(from)));
+        }
+
+        if (query.CreatedBefore is { } before)
+        {
+            where.Append(" AND created_at < $before");
+            args.Add(("$before", Ms(before)));
+        }
+
+        if (query.Cursor is { } cursor)
+        {
+            var (createdMs, jobId) = JobCursor.Decode(cursor);
+            // Keyset paging: rows inserted meanwhile never shift a page.
+            where.Append(" AND (created_at, job_id) < ($cur_at, $cur_id)");
+            args.Add(("$cur_at", createdMs));
+            args.Add(("$cur_id", jobId));
+        }
+
+        var limit = Math.Clamp(query.Limit, 1, 1000);
+        await using var c = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var jobs = await QueryAsync(c, $"{where} ORDER BY created_at DESC, job_id DESC LIMIT {limit + 1}", cancellationToken, args.ToArray()).ConfigureAwait(false);
+        var next = jobs.Count > limit ? JobCursor.Encode(Ms(jobs[limit - 1].CreatedAt), jobs[limit - 1].JobId) : null;
+        return new JobPage(jobs.Take(limit).ToList(), next);
+    }
+
+    public async Task<IReadOnlyList<TransferJob>> FindRunnableAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // Mirrors JobStateMachine.IsClaimable.
+        return await QueryAsync(c, $"""
+            (status = 'QUEUED' AND (next_attempt_at IS NULL OR next_attempt_at <= $now))
+            OR (status IN ('RUNNING','VERIFYING') AND (
+                 (lease_owner IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $now))
+              OR (lease_owner IS NOT NULL AND lease_expires_at <= $now)))
+            ORDER BY COALESCE(next_attempt_at, lease_expires_at, created_at), job_id
+            LIMIT {Math.Clamp(limit, 1, 1000)}
+            """, cancellationToken, ("$now", Ms(now))).ConfigureAwait(false);
+    }
+
+    public async Task<TransferJob?> ApplyAsync(JobTransition transition, CancellationToken cancellationToken)
+    {
+        var j = transition.After;
+        await using var c = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var update = c.CreateCommand())
+        {
+            update.Transaction = tx;
+            var lease = transition.RequiredLeaseToken is null ? "" : " AND lease_token = $req_token AND lease_expires_at > $lease_valid_at";
+            update.CommandText = $"""
+                UPDATE jobs SET status = $status, attempts = $attempts, error_code = $error_code, error_message = $error_message,
+                    updated_at = $updated_at, next_attempt_at = $next_attempt_at, execution_region = $execution_region, bytes = $bytes,
+                    sha256 = $sha256, checkpoint = $checkpoint, lease_owner = $lease_owner, lease_token = $lease_token,
+                    lease_expires_at = $lease_expires_at, version = $version
+                WHERE job_id = $job_id AND customer_id = $customer_id AND version = $expected_version AND status = $expected_status
+                    AND status NOT IN {Terminal}{lease}
+                """;
+            AddJobParameters(update, j);
+            update.Parameters.AddWithValue("$expected_version", transition.ExpectedVersion);
+            update.Parameters.AddWithValue("$expected_status", Status(transition.ExpectedStatus));
+            if (transition.RequiredLeaseToken is { } token)
+            {
+                update.Parameters.AddWithValue("$req_token", token);
+                update.Parameters.AddWithValue("$lease_valid_at", Ms(transition.LeaseValidAt ?? j.UpdatedAt));
+            }
+
+            if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            {
+                return null;
+            }
+        }
+
+        await InsertEventAsync(c, tx, transition.Event, cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return j;
+    }
+
+    public async Task<IReadOnlyList<JobEvent>> GetEventsAsync(string customerId, string jobId, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT e.job_id, e.version, e.from_status, e.to_status, e.at, e.actor, e.kind, e.detail
+            FROM job_events e WHERE e.job_id = $id
+              AND EXISTS (SELECT 1 FROM jobs j WHERE j.job_id = $id AND j.customer_id = $c)
+            ORDER BY e.version
+            """;
+        cmd.Parameters.AddWithValue("$id", jobId);
+        cmd.Parameters.AddWithValue("$c", customerId);
+        var events = new List<JobEvent>();
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            events.Add(ReadEvent(r));
+        }
+
+        return events;
+    }
+
+    private static async Task InsertEventAsync(SqliteConnection c, SqliteTransaction tx, JobEvent e, CancellationToken cancellationToken)
+    {
+        await using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT INTO job_events (job_id, version, from_status, to_status, at, actor, kind, detail) VALUES ($id, $v, $from, $to, $at, $actor, $kind, $detail)";
+        cmd.Parameters.AddWithValue("$id", e.JobId);
+        cmd.Parameters.AddWithValue("$v", e.Version);
+        cmd.Parameters.AddWithValue("$from", Status(e.From));
+        cmd.Parameters.AddWithValue("$to", Status(e.To));
+        cmd.Parameters.AddWithValue("$at", Ms(e.At));
+        cmd.Parameters.AddWithValue("$actor", e.Actor);
+        cmd.Parameters.AddWithValue("$kind", e.Kind);
+        cmd.Parameters.AddWithValue("$detail", (object?)e.Detail ?? DBNull.Value);
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<TransferJob?> QuerySingleAsync(SqliteConnection c, string where, CancellationToken cancellationToken, params (string, object)[] args) =>
+        (await QueryAsync(c, where + " LIMIT 1", cancellationToken, args).ConfigureAwait(false)).FirstOrDefault();
+
+    private static async Task<List<TransferJob>> QueryAsync(SqliteConnection c, string whereAndRest, CancellationToken cancellationToken, params (string Name, object Value)[] args)
+    {
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT {SqliteSchema.JobColumns} FROM jobs WHERE {whereAndRest}";
+        foreach (var (name, value) in args)
+        {
+            cmd.Parameters.AddWithValue(name, value);
+        }
+
+        var jobs = new List<TransferJob>();
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            jobs.Add(ReadJob(r));
+        }
+
+        return jobs;
+    }
+
+    private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        var c = new SqliteConnection(_connectionString);
+        await c.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return c;
+    }
+
+    private static string Parameters() =>
+        string.Join(", ", SqliteSchema.JobColumns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(col => "$" + col));
+}

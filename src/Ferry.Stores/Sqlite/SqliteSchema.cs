@@ -1,0 +1,58 @@
+namespace Ferry.Stores.Sqlite;
+
+/// <summary>The embedded store's tables. Times are Unix milliseconds (ordering and comparisons in SQL).</summary>
+internal static class SqliteSchema
+{
+    public const string Create = """
+        PRAGMA journal_mode = WAL;
+        CREATE TABLE IF NOT EXISTS jobs (
+            job_id TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            flow_type TEXT NOT NULL,
+            source_endpoint_id TEXT NOT NULL,
+            source_path TEXT NOT NULL,
+            target_endpoint_id TEXT NOT NULL,
+            target_path TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            error_code TEXT,
+            error_message TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            next_attempt_at INTEGER,
+            execution_region TEXT,
+            bytes INTEGER,
+            sha256 TEXT,
+            batch_id TEXT,
+            redrive_of TEXT,
+            checkpoint TEXT,
+            policy_json TEXT,
+            lease_owner TEXT,
+            lease_token INTEGER NOT NULL,
+            lease_expires_at INTEGER,
+            version INTEGER NOT NULL,
+            UNIQUE (customer_id, idempotency_key)
+        );
+        CREATE INDEX IF NOT EXISTS jobs_by_customer ON jobs (customer_id, created_at DESC, job_id DESC);
+        CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, next_attempt_at);
+        CREATE TABLE IF NOT EXISTS job_events (
+            job_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            from_status TEXT NOT NULL,
+            to_status TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            detail TEXT,
+            PRIMARY KEY (job_id, version)
+        );
+        """;
+
+    public const string JobColumns = """
+        job_id, customer_id, flow_type, source_endpoint_id, source_path, target_endpoint_id, target_path,
+        idempotency_key, status, attempts, error_code, error_message, created_at, updated_at, next_attempt_at,
+        execution_region, bytes, sha256, batch_id, redrive_of, checkpoint, policy_json, lease_owner, lease_token,
+        lease_expires_at, version
+        """;
+}

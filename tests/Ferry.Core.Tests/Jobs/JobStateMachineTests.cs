@@ -1,0 +1,82 @@
+using Ferry.Core.Jobs;
+
+namespace Ferry.Core.Tests.Jobs;
+
+public sealed class JobStateMachineTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private static TransferJob Job(JobStatus status = JobStatus.Received) => new()
+    {
+        JobId = "j1", CustomerId = "c", FlowType = "sftp-to-s3", SourceEndpointId = "s", SourcePath = "a",
+        TargetEndpointId = "t", TargetPath = "b", IdempotencyKey = "k", CreatedAt = T0, UpdatedAt = T0, Status = status,
+    };
+
+    [Theory]
+    [InlineData(JobStatus.Received, JobStatus.Queued, true)]
+    [InlineData(JobStatus.Received, JobStatus.Cancelled, true)]
+    [InlineData(JobStatus.Queued, JobStatus.Running, true)]
+    [InlineData(JobStatus.Running, JobStatus.Verifying, true)]
+    [InlineData(JobStatus.Verifying, JobStatus.Succeeded, true)]
+    [InlineData(JobStatus.Running, JobStatus.Cancelled, false)]
+    [InlineData(JobStatus.Verifying, JobStatus.Running, false)]
+    [InlineData(JobStatus.Queued, JobStatus.Received, false)]
+    [InlineData(JobStatus.Succeeded, JobStatus.Failed, false)]
+    [InlineData(JobStatus.Failed, JobStatus.Queued, false)]
+    [InlineData(JobStatus.Cancelled, JobStatus.Queued, false)]
+    public void CanMove_OnlyForward(JobStatus from, JobStatus to, bool allowed)
+    {
+        Assert.Equal(allowed, JobStateMachine.CanMove(from, to));
+    }
+
+    [Fact]
+    public void Claim_QueuedJob_StartsAnAttemptWithANewFencingToken()
+    {
+        var t = JobStateMachine.Claim(Job(JobStatus.Queued), "w1", "eu", T0, TimeSpan.FromSeconds(30));
+
+        Assert.Equal((JobStatus.Running, 1, 1L, "w1", "eu"), (t.After.Status, t.After.Attempts, t.After.LeaseToken, t.After.LeaseOwner, t.After.ExecutionRegion));
+        Assert.Equal((0L, JobStatus.Queued, 1L), (t.ExpectedVersion, t.ExpectedStatus, t.After.Version));
+        Assert.Equal(T0.AddSeconds(30), t.After.LeaseExpiresAt);
+    }
+
+    [Fact]
+    public void Claim_ExpiredLease_IsATakeoverOfTheSameAttempt()
+    {
+        var held = Job(JobStatus.Running) with { LeaseOwner = "dead", LeaseToken = 4, LeaseExpiresAt = T0, Attempts = 2 };
+
+        var t = JobStateMachine.Claim(held, "w2", "us", T0.AddSeconds(1), TimeSpan.FromSeconds(30));
+
+        Assert.Equal((2, 5L, "lease-taken-over"), (t.After.Attempts, t.After.LeaseToken, t.Event.Kind));
+    }
+
+    [Fact]
+    public void Claim_LiveLease_IsRefused()
+    {
+        var held = Job(JobStatus.Running) with { LeaseOwner = "alive", LeaseExpiresAt = T0.AddSeconds(10) };
+
+        Assert.Throws<JobTransitionException>(() => JobStateMachine.Claim(held, "w2", "eu", T0, TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public void HeldTransitions_RequireTheLeaseTokenAndValidity()
+    {
+        var held = Job(JobStatus.Running) with { LeaseOwner = "w", LeaseToken = 7, LeaseExpiresAt = T0.AddSeconds(30) };
+
+        var t = JobStateMachine.StartVerifying(held, T0.AddSeconds(5), 100, "ab");
+
+        Assert.Equal((7L, T0.AddSeconds(5)), (t.RequiredLeaseToken, t.LeaseValidAt));
+        Assert.Throws<JobTransitionException>(() => JobStateMachine.StartVerifying(held with { LeaseOwner = null }, T0, 1, null));
+    }
+
+    [Fact]
+    public void ScheduleRetry_KeepsRunningReleasesTheLeaseAndRecordsTheError()
+    {
+        var held = Job(JobStatus.Running) with { LeaseOwner = "w", LeaseToken = 1, LeaseExpiresAt = T0.AddSeconds(30) };
+
+        var t = JobStateMachine.ScheduleRetry(held, T0, T0.AddMinutes(1), "TIMEOUT", "slow server");
+
+        Assert.Equal((JobStatus.Running, null, T0.AddMinutes(1), "TIMEOUT"), (t.After.Status, t.After.LeaseOwner, t.After.NextAttemptAt, t.After.ErrorCode));
+        Assert.False(JobStateMachine.IsClaimable(t.After, T0.AddSeconds(59)));
+        Assert.True(JobStateMachine.IsClaimable(t.After, T0.AddMinutes(1)));
+    }
+}

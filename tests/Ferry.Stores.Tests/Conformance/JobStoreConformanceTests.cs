@@ -1,0 +1,227 @@
+using Ferry.Core.Jobs;
+
+namespace Ferry.Stores.Tests.Conformance;
+
+/// <summary>
+/// What every job store promises, run against each real store through a small subclass.
+/// Time is passed in explicitly, so lease expiry is tested without sleeping.
+/// </summary>
+public abstract class JobStoreConformanceTests
+{
+    protected static readonly DateTimeOffset T0 = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
+    /// <summary>A handle on the shared store under test, as a separate process would open it.</summary>
+    protected abstract Task<IJobStore> OpenStoreAsync();
+
+    protected static TransferJob NewJob(string customer = "acme", string? key = null, DateTimeOffset? at = null, string? batch = null) => new()
+    {
+        JobId = "j-" + Guid.NewGuid().ToString("N")[..16],
+        CustomerId = customer,
+        FlowType = "sftp-to-s3",
+        SourceEndpointId = "ep-src",
+        SourcePath = "in/file.csv",
+        TargetEndpointId = "ep-dst",
+        TargetPath = "out/file.csv",
+        IdempotencyKey = key ?? Guid.NewGuid().ToString("N"),
+        CreatedAt = at ?? T0,
+        UpdatedAt = at ?? T0,
+        BatchId = batch,
+    };
+
+    private static async Task<TransferJob> CreateQueuedAsync(IJobStore store, TransferJob job)
+    {
+        await store.CreateAsync(job, JobStateMachine.Created(job, "api"), default);
+        return (await store.ApplyAsync(JobStateMachine.Enqueue(job, job.CreatedAt, "api"), default))!;
+    }
+
+    [Fact]
+    public async Task Create_SameIdempotencyKeyTwice_ReturnsTheFirstJob()
+    {
+        var store = await OpenStoreAsync();
+        var first = NewJob(key: "k-" + Guid.NewGuid());
+        var replay = NewJob(key: first.IdempotencyKey);
+
+        var a = await store.CreateAsync(first, JobStateMachine.Created(first, "api"), default);
+        var b = await store.CreateAsync(replay, JobStateMachine.Created(replay, "api"), default);
+
+        Assert.True(a.Created);
+        Assert.False(b.Created);
+        Assert.Equal(first.JobId, b.Job.JobId);
+        Assert.Null(await store.GetAsync(replay.CustomerId, replay.JobId, default));
+    }
+
+    [Fact]
+    public async Task Create_SameKeyForAnotherCustomer_IsAnotherJob()
+    {
+        var store = await OpenStoreAsync();
+        var key = "shared-" + Guid.NewGuid();
+
+        var a = await store.CreateAsync(NewJob("acme", key), JobStateMachine.Created(NewJob(), "api"), default);
+        var other = NewJob("globex", key);
+        var b = await store.CreateAsync(other, JobStateMachine.Created(other, "api"), default);
+
+        Assert.True(a.Created);
+        Assert.True(b.Created);
+    }
+
+    [Fact]
+    public async Task Claim_ManyConcurrentClaimers_ExactlyOneWins()
+    {
+        var job = await CreateQueuedAsync(await OpenStoreAsync(), NewJob());
+        var stores = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => OpenStoreAsync()));
+
+        // Every worker sees the job runnable, then all claim at once.
+        var seen = await Task.WhenAll(stores.Select(s => s.FindRunnableAsync(T0, 1000, default)));
+        var claims = await Task.WhenAll(stores.Select((s, i) => Task.Run(() =>
+            s.ApplyAsync(JobStateMachine.Claim(seen[i].Single(j => j.JobId == job.JobId), $"worker-{i}", "eu", T0, Lease), default))));
+
+        var winner = Assert.Single(claims, c => c is not null)!;
+        Assert.Equal((JobStatus.Running, 1, 1L), (winner.Status, winner.Attempts, winner.LeaseToken));
+        Assert.Equal(winner.LeaseOwner, (await stores[0].GetAsync(job.CustomerId, job.JobId, default))!.LeaseOwner);
+    }
+
+    [Fact]
+    public async Task Renew_AfterTheLeaseExpired_Fails()
+    {
+        var store = await OpenStoreAsync();
+        var job = await CreateQueuedAsync(store, NewJob());
+        var claimed = (await store.ApplyAsync(JobStateMachine.Claim(job, "w1", "eu", T0, Lease), default))!;
+
+        var inTime = await store.ApplyAsync(JobStateMachine.Renew(claimed, T0 + TimeSpan.FromSeconds(20), Lease), default);
+        var late = await store.ApplyAsync(JobStateMachine.Renew(inTime!, T0 + TimeSpan.FromSeconds(51), Lease), default);
+
+        Assert.NotNull(inTime);
+        Assert.Null(late);
+    }
+
+    [Fact]
+    public async Task TakeOver_AfterExpiry_FencesTheOldWorkerOut()
+    {
+        var store = await OpenStoreAsync();
+        var job = await CreateQueuedAsync(store, NewJob());
+        var byOld = (await store.ApplyAsync(JobStateMachine.Claim(job, "old", "eu", T0, Lease), default))!;
+        var later = T0 + TimeSpan.FromMinutes(2);
+
+        var runnable = await store.FindRunnableAsync(later, 1000, default);
+        var seen = Assert.Single(runnable, j => j.JobId == job.JobId);
+        var byNew = await store.ApplyAsync(JobStateMachine.Claim(seen, "new", "us", later, Lease), default);
+        var oldCommit = await store.ApplyAsync(JobStateMachine.StartVerifying(byOld, later, 10, null), default);
+
+        Assert.Equal(("new", 2L, 1), (byNew!.LeaseOwner, byNew.LeaseToken, byNew.Attempts));
+        Assert.Null(oldCommit);
+    }
+
+    [Fact]
+    public async Task Apply_TwoTransitionsFromTheSameVersion_OnlyTheFirstApplies()
+    {
+        var store = await OpenStoreAsync();
+        var job = NewJob();
+        await store.CreateAsync(job, JobStateMachine.Created(job, "api"), default);
+
+        var enqueued = await store.ApplyAsync(JobStateMachine.Enqueue(job, T0, "api"), default);
+        var cancelled = await store.ApplyAsync(JobStateMachine.Cancel(job, T0, "user"), default);
+
+        Assert.NotNull(enqueued);
+        Assert.Null(cancelled);
+        Assert.Equal(JobStatus.Queued, (await store.GetAsync(job.CustomerId, job.JobId, default))!.Status);
+    }
+
+    [Fact]
+    public async Task TerminalStates_NeverChange_EvenForAForgedTransition()
+    {
+        var store = await OpenStoreAsync();
+        var job = await CreateQueuedAsync(store, NewJob());
+        var running = (await store.ApplyAsync(JobStateMachine.Claim(job, "w", "eu", T0, Lease), default))!;
+        var verifying = (await store.ApplyAsync(JobStateMachine.StartVerifying(running, T0, 42, "ab"), default))!;
+        var done = (await store.ApplyAsync(JobStateMachine.Succeed(verifying, T0, 42, "ab"), default))!;
+
+        Assert.Throws<JobTransitionException>(() => JobStateMachine.Cancel(done, T0, "user"));
+        var forged = new JobTransition(done with { Status = JobStatus.Queued, Version = done.Version + 1 }, done.Version, JobStatus.Succeeded,
+            null, null, new JobEvent(done.JobId, done.Version + 1, JobStatus.Succeeded, JobStatus.Queued, T0, "mallory", "forged"));
+        Assert.Null(await store.ApplyAsync(forged, default));
+        Assert.Equal(JobStatus.Succeeded, (await store.GetAsync(job.CustomerId, job.JobId, default))!.Status);
+    }
+
+    [Fact]
+    public async Task FindRunnable_SkipsHeldLeasesAndFutureRetriesButFindsExpiredLeases()
+    {
+        var store = await OpenStoreAsync();
+        var customer = "run-" + Guid.NewGuid().ToString("N")[..6];
+        var held = (await store.ApplyAsync(JobStateMachine.Claim(await CreateQueuedAsync(store, NewJob(customer)), "w", "eu", T0, Lease), default))!;
+        var retrying = (await store.ApplyAsync(JobStateMachine.Claim(await CreateQueuedAsync(store, NewJob(customer)), "w", "eu", T0, Lease), default))!;
+        retrying = (await store.ApplyAsync(JobStateMachine.ScheduleRetry(retrying, T0, T0 + TimeSpan.FromMinutes(5), "TIMEOUT", "slow"), default))!;
+        var queued = await CreateQueuedAsync(store, NewJob(customer));
+
+        async Task<string[]> RunnableAt(DateTimeOffset t) =>
+            (await store.FindRunnableAsync(t, 1000, default)).Where(j => j.CustomerId == customer).Select(j => j.JobId).Order().ToArray();
+
+        Assert.Equal([queued.JobId], await RunnableAt(T0 + TimeSpan.FromSeconds(10)));
+        Assert.Equal(new[] { queued.JobId, held.JobId }.Order(), await RunnableAt(T0 + TimeSpan.FromMinutes(1)));
+        Assert.Equal(new[] { queued.JobId, held.JobId, retrying.JobId }.Order(), await RunnableAt(T0 + TimeSpan.FromMinutes(6)));
+    }
+
+    [Fact]
+    public async Task List_PagingWhileNewJobsArrive_ReturnsEachOriginalJobOnceInOrder()
+    {
+        var store = await OpenStoreAsync();
+        var customer = "page-" + Guid.NewGuid().ToString("N")[..6];
+        var original = new List<TransferJob>();
+        for (var i = 0; i < 25; i++)
+        {
+            var j = NewJob(customer, at: T0 + TimeSpan.FromSeconds(i % 10));
+            await store.CreateAsync(j, JobStateMachine.Created(j, "api"), default);
+            original.Add(j);
+        }
+
+        var seen = new List<string>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await store.ListAsync(new JobQuery(customer, Cursor: cursor, Limit: 7), default);
+            seen.AddRange(page.Jobs.Select(j => j.JobId));
+            cursor = page.NextCursor;
+            if (pages++ == 0)
+            {
+                for (var i = 0; i < 5; i++)
+                {
+                    var newer = NewJob(customer, at: T0 + TimeSpan.FromMinutes(1));
+                    await store.CreateAsync(newer, JobStateMachine.Created(newer, "api"), default);
+                }
+            }
+        }
+        while (cursor is not null);
+
+        var expected = original.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.JobId, StringComparer.Ordinal).Select(j => j.JobId);
+        Assert.Equal(expected, seen);
+        Assert.Equal(4, pages);
+    }
+
+    [Fact]
+    public async Task OtherCustomers_CannotSeeAJobOrItsHistory()
+    {
+        var store = await OpenStoreAsync();
+        var job = await CreateQueuedAsync(store, NewJob("acme-" + Guid.NewGuid().ToString("N")[..6]));
+
+        Assert.Null(await store.GetAsync("globex", job.JobId, default));
+        Assert.Empty(await store.GetEventsAsync("globex", job.JobId, default));
+        Assert.DoesNotContain((await store.ListAsync(new JobQuery("globex"), default)).Jobs, j => j.JobId == job.JobId);
+        Assert.Equal(2, (await store.GetEventsAsync(job.CustomerId, job.JobId, default)).Count);
+    }
+
+    [Fact]
+    public async Task History_RecordsEveryTransitionInOrder()
+    {
+        var store = await OpenStoreAsync();
+        var job = await CreateQueuedAsync(store, NewJob());
+        var running = (await store.ApplyAsync(JobStateMachine.Claim(job, "w", "eu", T0, Lease), default))!;
+        var failed = (await store.ApplyAsync(JobStateMachine.Fail(running, T0, "AUTHENTICATION_FAILED", "wrong password"), default))!;
+
+        var events = await store.GetEventsAsync(job.CustomerId, job.JobId, default);
+
+        Assert.Equal(["created", "queued", "claimed", "failed"], events.Select(e => e.Kind));
+        Assert.Equal([JobStatus.Received, JobStatus.Queued, JobStatus.Running, JobStatus.Failed], events.Select(e => e.To));
+        Assert.Equal(("AUTHENTICATION_FAILED", "wrong password"), (failed.ErrorCode, failed.ErrorMessage));
+    }
+}

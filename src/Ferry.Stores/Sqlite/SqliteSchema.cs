@@ -47,6 +47,12 @@ internal static class SqliteSchema
             detail TEXT,
             PRIMARY KEY (job_id, version)
         );
+        CREATE TABLE IF NOT EXISTS secrets (
+            reference TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            sealed BLOB NOT NULL,
+            created_at INTEGER NOT NULL
+        );
         """;
 
     public const string JobColumns = """

@@ -1,0 +1,74 @@
+using System.Security.Cryptography;
+using Ferry.Core.Secrets;
+using Microsoft.Data.Sqlite;
+
+namespace Ferry.Stores.Sqlite;
+
+/// <summary>The built-in secret store: values sealed with AES-256-GCM in the embedded database.</summary>
+public sealed class SqliteSecretStore : ISecretStore
+{
+    private readonly string _connectionString;
+    private readonly SecretCipher _cipher;
+    private readonly TimeProvider _time;
+
+    private SqliteSecretStore(string connectionString, SecretCipher cipher, TimeProvider time)
+    {
+        _connectionString = connectionString;
+        _cipher = cipher;
+        _time = time;
+    }
+
+    public static async Task<SqliteSecretStore> OpenAsync(string path, SecretCipher cipher, CancellationToken cancellationToken, TimeProvider? time = null)
+    {
+        var cs = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
+        await using var c = new SqliteConnection(cs);
+        await c.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = SqliteSchema.Create;
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return new SqliteSecretStore(cs, cipher, time ?? TimeProvider.System);
+    }
+
+    public async Task<string> PutAsync(string customerId, string value, CancellationToken cancellationToken)
+    {
+        var reference = "secret:" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        await using var c = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "INSERT INTO secrets (reference, customer_id, sealed, created_at) VALUES ($ref, $c, $sealed, $at)";
+        cmd.Parameters.AddWithValue("$ref", reference);
+        cmd.Parameters.AddWithValue("$c", customerId);
+        cmd.Parameters.AddWithValue("$sealed", _cipher.Encrypt(value, customerId, reference));
+        cmd.Parameters.AddWithValue("$at", _time.GetUtcNow().ToUnixTimeMilliseconds());
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return reference;
+    }
+
+    public async Task<string?> GetAsync(string customerId, string reference, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT sealed FROM secrets WHERE reference = $ref AND customer_id = $c";
+        cmd.Parameters.AddWithValue("$ref", reference);
+        cmd.Parameters.AddWithValue("$c", customerId);
+        return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] sealedValue
+            ? _cipher.Decrypt(sealedValue, customerId, reference)
+            : null;
+    }
+
+    public async Task DeleteAsync(string customerId, string reference, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "DELETE FROM secrets WHERE reference = $ref AND customer_id = $c";
+        cmd.Parameters.AddWithValue("$ref", reference);
+        cmd.Parameters.AddWithValue("$c", customerId);
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var c = new SqliteConnection(_connectionString);
+        await c.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return c;
+    }
+}

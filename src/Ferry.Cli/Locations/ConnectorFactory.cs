@@ -67,8 +67,8 @@ internal static class ConnectorFactory
             Encryption = settings.Sse switch
             {
                 null or "none" => S3Encryption.None,
-                "s3" or "AES256" => S3Encryption.S3Managed,
-                "kms" or "aws:kms" => S3Encryption.Kms,
+                "s3" => S3Encryption.S3Managed,
+                "kms" => S3Encryption.Kms,
                 _ => throw new LocationException($"--sse must be none, s3 or kms, not '{settings.Sse}'"),
             },
             KmsKeyId = settings.KmsKeyId,

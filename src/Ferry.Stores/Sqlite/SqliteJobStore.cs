@@ -12,25 +12,17 @@ namespace Ferry.Stores.Sqlite;
 public sealed class SqliteJobStore : IJobStore
 {
     private const string Terminal = "('SUCCEEDED','FAILED','CANCELLED')";
-    private readonly string _connectionString;
+    private readonly SqliteDatabase _database;
 
-    private SqliteJobStore(string connectionString) => _connectionString = connectionString;
+    public SqliteJobStore(SqliteDatabase database) => _database = database;
 
     /// <summary>Opens (creating if needed) the store in <paramref name="path"/>.</summary>
-    public static async Task<SqliteJobStore> OpenAsync(string path, CancellationToken cancellationToken)
-    {
-        var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true, DefaultTimeout = 30 };
-        var store = new SqliteJobStore(builder.ToString());
-        await using var c = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = c.CreateCommand();
-        cmd.CommandText = SqliteSchema.Create;
-        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return store;
-    }
+    public static async Task<SqliteJobStore> OpenAsync(string path, CancellationToken cancellationToken) =>
+        new(await SqliteDatabase.OpenAsync(path, cancellationToken).ConfigureAwait(false));
 
     public async Task<JobCreation> CreateAsync(TransferJob job, JobEvent created, CancellationToken cancellationToken)
     {
-        await using var c = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var insert = c.CreateCommand())
         {
@@ -56,7 +48,7 @@ public sealed class SqliteJobStore : IJobStore
 
     public async Task<TransferJob?> GetAsync(string customerId, string jobId, CancellationToken cancellationToken)
     {
-        await using var c = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
         return await QuerySingleAsync(c, "job_id = $id AND customer_id = $c", cancellationToken, ("$id", jobId), ("$c", customerId)).ConfigureAwait(false);
     }
 
@@ -104,7 +96,7 @@ public sealed class SqliteJobStore : IJobStore
         }
 
         var limit = Math.Clamp(query.Limit, 1, 1000);
-        await using var c = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
         var jobs = await QueryAsync(c, $"{where} ORDER BY created_at DESC, job_id DESC LIMIT {limit + 1}", cancellationToken, args.ToArray()).ConfigureAwait(false);
         var next = jobs.Count > limit ? JobCursor.Encode(Ms(jobs[limit - 1].CreatedAt), jobs[limit - 1].JobId) : null;
         return new JobPage(jobs.Take(limit).ToList(), next);
@@ -112,7 +104,7 @@ public sealed class SqliteJobStore : IJobStore
 
     public async Task<IReadOnlyList<TransferJob>> FindRunnableAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
-        await using var c = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
         // Mirrors JobStateMachine.IsClaimable.
         return await QueryAsync(c, $"""
             (status = 'QUEUED' AND (next_attempt_at IS NULL OR next_attempt_at <= $now))
@@ -127,7 +119,7 @@ public sealed class SqliteJobStore : IJobStore
     public async Task<TransferJob?> ApplyAsync(JobTransition transition, CancellationToken cancellationToken)
     {
         var j = transition.After;
-        await using var c = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var update = c.CreateCommand())
         {
@@ -163,7 +155,7 @@ public sealed class SqliteJobStore : IJobStore
 
     public async Task<IReadOnlyList<JobEvent>> GetEventsAsync(string customerId, string jobId, CancellationToken cancellationToken)
     {
-        await using var c = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = c.CreateCommand();
         cmd.CommandText = """
             SELECT e.job_id, e.version, e.from_status, e.to_status, e.at, e.actor, e.kind, e.detail
@@ -219,13 +211,6 @@ public sealed class SqliteJobStore : IJobStore
         }
 
         return jobs;
-    }
-
-    private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
-    {
-        var c = new SqliteConnection(_connectionString);
-        await c.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return c;
     }
 
     private static string Parameters() =>

@@ -7,32 +7,24 @@ namespace Ferry.Stores.Sqlite;
 /// <summary>The built-in secret store: values sealed with AES-256-GCM in the embedded database.</summary>
 public sealed class SqliteSecretStore : ISecretStore
 {
-    private readonly string _connectionString;
+    private readonly SqliteDatabase _database;
     private readonly SecretCipher _cipher;
     private readonly TimeProvider _time;
 
-    private SqliteSecretStore(string connectionString, SecretCipher cipher, TimeProvider time)
+    public SqliteSecretStore(SqliteDatabase database, SecretCipher cipher, TimeProvider? time = null)
     {
-        _connectionString = connectionString;
+        _database = database;
         _cipher = cipher;
-        _time = time;
+        _time = time ?? TimeProvider.System;
     }
 
-    public static async Task<SqliteSecretStore> OpenAsync(string path, SecretCipher cipher, CancellationToken cancellationToken, TimeProvider? time = null)
-    {
-        var cs = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
-        await using var c = new SqliteConnection(cs);
-        await c.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = c.CreateCommand();
-        cmd.CommandText = SqliteSchema.Create;
-        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return new SqliteSecretStore(cs, cipher, time ?? TimeProvider.System);
-    }
+    public static async Task<SqliteSecretStore> OpenAsync(string path, SecretCipher cipher, CancellationToken cancellationToken) =>
+        new(await SqliteDatabase.OpenAsync(path, cancellationToken).ConfigureAwait(false), cipher);
 
     public async Task<string> PutAsync(string customerId, string value, CancellationToken cancellationToken)
     {
         var reference = "secret:" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
-        await using var c = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = c.CreateCommand();
         cmd.CommandText = "INSERT INTO secrets (reference, customer_id, sealed, created_at) VALUES ($ref, $c, $sealed, $at)";
         cmd.Parameters.AddWithValue("$ref", reference);
@@ -45,7 +37,7 @@ public sealed class SqliteSecretStore : ISecretStore
 
     public async Task<string?> GetAsync(string customerId, string reference, CancellationToken cancellationToken)
     {
-        await using var c = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT sealed FROM secrets WHERE reference = $ref AND customer_id = $c";
         cmd.Parameters.AddWithValue("$ref", reference);
@@ -57,18 +49,11 @@ public sealed class SqliteSecretStore : ISecretStore
 
     public async Task DeleteAsync(string customerId, string reference, CancellationToken cancellationToken)
     {
-        await using var c = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = c.CreateCommand();
         cmd.CommandText = "DELETE FROM secrets WHERE reference = $ref AND customer_id = $c";
         cmd.Parameters.AddWithValue("$ref", reference);
         cmd.Parameters.AddWithValue("$c", customerId);
         await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var c = new SqliteConnection(_connectionString);
-        await c.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return c;
     }
 }

@@ -27,4 +27,5 @@ public static class ErrorCodes
     public const string Throttled = "THROTTLED";
     public const string ServerError = "SERVER_ERROR";
     public const string SourceChanged = "SOURCE_CHANGED";
+    public const string InternalError = "INTERNAL_ERROR";
 }

@@ -14,6 +14,14 @@ public interface IJobStore
     /// </summary>
     Task<JobCreation> CreateAsync(TransferJob job, JobEvent created, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="CreateAsync"/> for many jobs, each with its history entries. Each job is created
+    /// (or found) on its own - the batch is not one transaction - so stores that cannot write many
+    /// items atomically (DynamoDB) implement it with one conditional write per job; SQL stores may
+    /// use one transaction as an optimisation.
+    /// </summary>
+    Task<IReadOnlyList<JobCreation>> CreateBatchAsync(IReadOnlyList<JobSubmission> jobs, CancellationToken cancellationToken);
+
     /// <summary>The job, or null when it does not exist or belongs to another customer.</summary>
     Task<TransferJob?> GetAsync(string customerId, string jobId, CancellationToken cancellationToken);
 
@@ -29,11 +37,20 @@ public interface IJobStore
     /// </summary>
     Task<TransferJob?> ApplyAsync(JobTransition transition, CancellationToken cancellationToken);
 
+    /// <summary>The customer's jobs not yet in a terminal state (the backlog that backpressure limits).</summary>
+    Task<int> CountActiveAsync(string customerId, CancellationToken cancellationToken);
+
+    /// <summary>Jobs by status and flow across all customers, for metrics.</summary>
+    Task<IReadOnlyList<JobCount>> CountByStatusAsync(CancellationToken cancellationToken);
+
     /// <summary>A job's history in order; empty for another customer's job.</summary>
     Task<IReadOnlyList<JobEvent>> GetEventsAsync(string customerId, string jobId, CancellationToken cancellationToken);
 }
 
 public sealed record JobCreation(TransferJob Job, bool Created);
+
+/// <summary>A new job as <see cref="JobStateMachine.Submit"/> planned it, with its first history entries.</summary>
+public sealed record JobSubmission(TransferJob Job, IReadOnlyList<JobEvent> Events);
 
 /// <summary>Filters for <see cref="IJobStore.ListAsync"/>; always scoped to one customer.</summary>
 public sealed record JobQuery(
@@ -45,5 +62,7 @@ public sealed record JobQuery(
     DateTimeOffset? CreatedBefore = null,
     string? Cursor = null,
     int Limit = 100);
+
+public sealed record JobCount(JobStatus Status, string FlowType, long Count);
 
 public sealed record JobPage(IReadOnlyList<TransferJob> Jobs, string? NextCursor);

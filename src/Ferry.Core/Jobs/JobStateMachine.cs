@@ -25,6 +25,21 @@ public static class JobStateMachine
     public static JobEvent Created(TransferJob job, string actor) =>
         new(job.JobId, job.Version, JobStatus.Received, JobStatus.Received, job.CreatedAt, actor, "created");
 
+    /// <summary>
+    /// A job received and queued in one write: the stored job is QUEUED and its history holds both
+    /// steps (RECEIVED, then RECEIVED → QUEUED), so an API request costs one insert per job.
+    /// </summary>
+    public static JobSubmission Submit(TransferJob received, string actor)
+    {
+        if (received.Status != JobStatus.Received || received.Version != 0)
+        {
+            throw new JobTransitionException(received, JobStatus.Queued, "only a new job can be submitted");
+        }
+
+        var queue = Enqueue(received, received.CreatedAt, actor);
+        return new JobSubmission(queue.After, [Created(received, actor), queue.Event!]);
+    }
+
     /// <summary>RECEIVED → QUEUED: runnable from <paramref name="now"/>.</summary>
     public static JobTransition Enqueue(TransferJob job, DateTimeOffset now, string actor) =>
         Plan(job, JobStatus.Queued, now, actor, "queued", j => j with { NextAttemptAt = now });
@@ -65,12 +80,12 @@ public static class JobStateMachine
             ExecutionRegion = region,
             NextAttemptAt = null,
             Attempts = takeover ? job.Attempts : job.Attempts + 1,
-        }, detail: takeover ? $"previous owner {job.LeaseOwner}" : null);
+        }, detail: takeover ? $"region {region}; previous owner {job.LeaseOwner}" : $"region {region}");
     }
 
     /// <summary>Extends the lease; applied only while the caller still holds it unexpired.</summary>
     public static JobTransition Renew(TransferJob job, DateTimeOffset now, TimeSpan lease) =>
-        PlanHeld(job, job.Status, now, "lease-renewed", j => j with { LeaseExpiresAt = now + lease });
+        PlanHeld(job, job.Status, now, "lease-renewed", j => j with { LeaseExpiresAt = now + lease }) with { Event = null };
 
     /// <summary>RUNNING → VERIFYING once the bytes are delivered.</summary>
     public static JobTransition StartVerifying(TransferJob job, DateTimeOffset now, long bytes, string? sha256) =>
@@ -82,7 +97,7 @@ public static class JobStateMachine
 
     /// <summary>RUNNING or VERIFYING → FAILED with an error a person can act on.</summary>
     public static JobTransition Fail(TransferJob job, DateTimeOffset now, string errorCode, string errorMessage) =>
-        PlanHeld(job, JobStatus.Failed, now, "failed", j => Unleased(j) with { ErrorCode = errorCode, ErrorMessage = errorMessage }, detail: errorCode);
+        PlanHeld(job, JobStatus.Failed, now, "failed", j => Unleased(j) with { ErrorCode = errorCode, ErrorMessage = errorMessage }, detail: $"{errorCode}: {errorMessage}");
 
     /// <summary>A transient failure: stays RUNNING, lease released, runnable again at <paramref name="nextAttemptAt"/>.</summary>
     public static JobTransition ScheduleRetry(TransferJob job, DateTimeOffset now, DateTimeOffset nextAttemptAt, string errorCode, string errorMessage) =>
@@ -91,7 +106,7 @@ public static class JobStateMachine
             NextAttemptAt = nextAttemptAt,
             ErrorCode = errorCode,
             ErrorMessage = errorMessage,
-        }, detail: errorCode);
+        }, detail: $"{errorCode}: {errorMessage}");
 
     /// <summary>Graceful shutdown: gives the lease back so another worker can pick the job up at once.</summary>
     public static JobTransition Release(TransferJob job, DateTimeOffset now) =>

@@ -5,7 +5,9 @@ namespace Ferry.Core.Jobs;
 /// only if the stored job still has <see cref="ExpectedVersion"/> and <see cref="ExpectedStatus"/>,
 /// is not terminal, and - when <see cref="RequiredLeaseToken"/> is set - still carries that lease
 /// token with an expiry after <see cref="LeaseValidAt"/>. Every store can check that in one
-/// conditional write (SQL WHERE clause, DynamoDB ConditionExpression).
+/// conditional write (SQL WHERE clause, DynamoDB ConditionExpression). <see cref="Event"/> is the
+/// history entry to append with it; lease renewals have none (they change no state, and a long
+/// transfer would otherwise bury its history under heartbeats).
 /// </summary>
 public sealed record JobTransition(
     TransferJob After,
@@ -13,4 +15,4 @@ public sealed record JobTransition(
     JobStatus ExpectedStatus,
     long? RequiredLeaseToken,
     DateTimeOffset? LeaseValidAt,
-    JobEvent Event);
+    JobEvent? Event);

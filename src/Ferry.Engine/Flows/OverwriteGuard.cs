@@ -13,7 +13,7 @@ internal static class OverwriteGuard
     public static async Task<Decision> CheckAsync(TransferRequest request, RemoteEntry source, CancellationToken cancellationToken)
     {
         var mode = request.EffectivePolicy.Overwrite;
-        if (mode == OverwriteMode.Overwrite)
+        if (mode == OverwriteMode.Overwrite && !request.IsRetry)
         {
             return new Decision(false, null);
         }
@@ -29,6 +29,17 @@ internal static class OverwriteGuard
             throw FerryException.Permanent(ErrorCodes.AlreadyExists, $"{request.Target.Describe()} is a directory");
         }
 
+        if (request.IsRetry && existing.Size == source.Size && await IdenticalAsync(request, source, existing, cancellationToken).ConfigureAwait(false) is { } same)
+        {
+            // An interrupted earlier attempt already delivered this very file: do not deliver it twice.
+            return new Decision(true, same);
+        }
+
+        if (mode == OverwriteMode.Overwrite)
+        {
+            return new Decision(false, null);
+        }
+
         if (mode == OverwriteMode.FailIfExists)
         {
             throw FerryException.Permanent(ErrorCodes.AlreadyExists,
@@ -42,9 +53,17 @@ internal static class OverwriteGuard
             return new Decision(false, null);
         }
 
+        return await IdenticalAsync(request, source, existing, cancellationToken).ConfigureAwait(false) is { } sha
+            ? new Decision(true, sha)
+            : new Decision(false, null);
+    }
+
+    /// <summary>The shared SHA-256 when source and target hold the same bytes; null otherwise.</summary>
+    private static async Task<string?> IdenticalAsync(TransferRequest request, RemoteEntry source, RemoteEntry existing, CancellationToken cancellationToken)
+    {
         var sourceSha = source.Sha256 ?? await HashAsync(request.Source, cancellationToken).ConfigureAwait(false);
         var targetSha = existing.Sha256 ?? await HashAsync(request.Target, cancellationToken).ConfigureAwait(false);
-        return Checksums.SameHex(sourceSha, targetSha) ? new Decision(true, sourceSha) : new Decision(false, null);
+        return Checksums.SameHex(sourceSha, targetSha) ? sourceSha : null;
     }
 
     internal static async Task<string> HashAsync(TransferLocation location, CancellationToken cancellationToken)

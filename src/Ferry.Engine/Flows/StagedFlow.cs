@@ -42,6 +42,7 @@ internal static class StagedFlow
             }
 
             // Crash here: a complete, verified .part and staged copy exist; the target is untouched.
+            await request.BeforeCommitAsync(cancellationToken).ConfigureAwait(false);
             var outcome = await atomic.RenameAtomicAsync(partPath, target.Path, replace, cancellationToken).ConfigureAwait(false);
             if (outcome == RenameOutcome.DeleteThenRename)
             {

@@ -27,6 +27,12 @@ internal static class StreamingFlow
         WriteResult written;
         try
         {
+            if (atomic is null)
+            {
+                // Without a part file the write itself delivers (an S3 object appears when it completes).
+                await request.BeforeCommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             // Read to the source's end rather than to the size it reported: a file still growing
             // is then caught (SIZE_MISMATCH) instead of silently truncated.
             await using (var read = await from.Connector.OpenReadAsync(from.Path, 0, null, cancellationToken).ConfigureAwait(false))
@@ -39,6 +45,7 @@ internal static class StreamingFlow
             if (atomic is not null)
             {
                 // Crash here: the .part file is complete but not delivered; the target is untouched.
+                await request.BeforeCommitAsync(cancellationToken).ConfigureAwait(false);
                 var outcome = await atomic.RenameAtomicAsync(writePath, to.Path, replaceExisting: policy.Overwrite != OverwriteMode.FailIfExists, cancellationToken)
                     .ConfigureAwait(false);
                 if (outcome == RenameOutcome.DeleteThenRename)

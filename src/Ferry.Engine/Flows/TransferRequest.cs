@@ -15,15 +15,36 @@ public sealed record TransferLocation(IConnector Connector, string Path)
 /// delivery and the staged copy, so concurrent transfers to one target never collide.
 /// </param>
 /// <param name="Staging">Where SFTP-to-SFTP transfers stage the file; required for that flow.</param>
+/// <param name="IsRetry">
+/// An earlier attempt may have delivered the file before it was interrupted: an identical file
+/// at the target counts as delivered (skipped, not written again), whatever the overwrite mode.
+/// </param>
+/// <param name="Hooks">Where the engine joins in: lease checks before a commit, state changes on delivery.</param>
 public sealed record TransferRequest(
     TransferLocation Source,
     TransferLocation Target,
     string TransferId,
     TransferPolicy? Policy = null,
     IConnector? Staging = null,
-    Action<TransferProgress>? Progress = null)
+    Action<TransferProgress>? Progress = null,
+    bool IsRetry = false,
+    TransferHooks? Hooks = null)
 {
+    /// <summary>Runs the commit check, if any, right before the bytes become visible under the target name.</summary>
+    internal Task BeforeCommitAsync(CancellationToken cancellationToken) =>
+        Hooks?.BeforeCommit is { } check ? check(cancellationToken) : Task.CompletedTask;
+
     public TransferPolicy EffectivePolicy => Policy ?? TransferPolicy.Default;
 
     public string Flow => $"{Source.Connector.Scheme}-to-{Target.Connector.Scheme}";
 }
+
+/// <param name="BeforeCommit">
+/// Called right before a delivery becomes visible (the rename of a part file, the start of a
+/// copy or upload that cannot be taken back); throwing stops the transfer there. The engine
+/// checks that it still holds the job's lease, so a worker that lost it never delivers.
+/// </param>
+/// <param name="Delivered">Called once the bytes are at the target and before verification (bytes, SHA-256).</param>
+public sealed record TransferHooks(
+    Func<CancellationToken, Task>? BeforeCommit = null,
+    Func<long, string?, CancellationToken, Task>? Delivered = null);

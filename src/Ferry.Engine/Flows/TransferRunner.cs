@@ -57,6 +57,11 @@ public sealed class TransferRunner
             _ => await StreamingFlow.RunAsync(request.Source, request.Target, source, request, meter, notes, cancellationToken).ConfigureAwait(false),
         };
 
+        if (request.Hooks?.Delivered is { } onDelivered)
+        {
+            await onDelivered(source.Size, delivered.Sha256, cancellationToken).ConfigureAwait(false);
+        }
+
         var sha256 = await Verifier.VerifyAsync(request.Target, source.Size, delivered.Sha256, request.EffectivePolicy.Verify, cancellationToken)
             .ConfigureAwait(false);
         meter.Complete();

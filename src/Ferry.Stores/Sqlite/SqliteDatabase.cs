@@ -31,4 +31,39 @@ public sealed class SqliteDatabase
         await c.OpenAsync(cancellationToken).ConfigureAwait(false);
         return c;
     }
+
+    /// <summary>Runs one statement; returns the rows it changed.</summary>
+    public async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args)
+    {
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = Command(c, sql, args);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one query and maps every row.</summary>
+    public async Task<List<T>> QueryAsync<T>(string sql, Func<SqliteDataReader, T> map, CancellationToken cancellationToken, params (string Name, object? Value)[] args)
+    {
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = Command(c, sql, args);
+        var rows = new List<T>();
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(map(r));
+        }
+
+        return rows;
+    }
+
+    private static SqliteCommand Command(SqliteConnection c, string sql, (string Name, object? Value)[] args)
+    {
+        var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, value) in args)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return cmd;
+    }
 }

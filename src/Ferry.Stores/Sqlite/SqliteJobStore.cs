@@ -20,36 +20,49 @@ public sealed class SqliteJobStore : IJobStore
     public static async Task<SqliteJobStore> OpenAsync(string path, CancellationToken cancellationToken) =>
         new(await SqliteDatabase.OpenAsync(path, cancellationToken).ConfigureAwait(false));
 
-    public async Task<JobCreation> CreateAsync(TransferJob job, JobEvent created, CancellationToken cancellationToken)
+    public async Task<JobCreation> CreateAsync(TransferJob job, JobEvent created, CancellationToken cancellationToken) =>
+        (await CreateBatchAsync([new JobSubmission(job, [created])], cancellationToken).ConfigureAwait(false))[0];
+
+    public async Task<IReadOnlyList<JobCreation>> CreateBatchAsync(IReadOnlyList<JobSubmission> jobs, CancellationToken cancellationToken)
     {
+        var results = new List<JobCreation>(jobs.Count);
         await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        // One transaction (one fsync) for the batch; each insert still decides on its own.
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var insert = c.CreateCommand())
+        await using var insert = c.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = $"INSERT INTO jobs ({SqliteSchema.JobColumns}) VALUES ({Parameters()}) ON CONFLICT DO NOTHING";
+        foreach (var (job, events) in jobs)
         {
-            insert.Transaction = tx;
-            insert.CommandText = $"INSERT INTO jobs ({SqliteSchema.JobColumns}) VALUES ({Parameters()}) ON CONFLICT DO NOTHING";
+            insert.Parameters.Clear();
             AddJobParameters(insert, job);
             if (await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
             {
                 // Same idempotency key (or job id): the first job stands.
-                await tx.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                var existing = await QuerySingleAsync(c, "customer_id = $c AND idempotency_key = $k", cancellationToken,
+                var existing = await QuerySingleAsync(c, tx, "customer_id = $c AND idempotency_key = $k", cancellationToken,
                     ("$c", job.CustomerId), ("$k", job.IdempotencyKey)).ConfigureAwait(false)
-                    ?? await QuerySingleAsync(c, "job_id = $id AND customer_id = $c", cancellationToken, ("$id", job.JobId), ("$c", job.CustomerId)).ConfigureAwait(false)
+                    ?? await QuerySingleAsync(c, tx, "job_id = $id AND customer_id = $c", cancellationToken, ("$id", job.JobId), ("$c", job.CustomerId)).ConfigureAwait(false)
                     ?? throw new InvalidOperationException($"job id {job.JobId} is taken by another customer's job");
-                return new JobCreation(existing, Created: false);
+                results.Add(new JobCreation(existing, Created: false));
+                continue;
             }
+
+            foreach (var e in events)
+            {
+                await InsertEventAsync(c, tx, e, cancellationToken).ConfigureAwait(false);
+            }
+
+            results.Add(new JobCreation(job, Created: true));
         }
 
-        await InsertEventAsync(c, tx, created, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new JobCreation(job, Created: true);
+        return results;
     }
 
     public async Task<TransferJob?> GetAsync(string customerId, string jobId, CancellationToken cancellationToken)
     {
         await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        return await QuerySingleAsync(c, "job_id = $id AND customer_id = $c", cancellationToken, ("$id", jobId), ("$c", customerId)).ConfigureAwait(false);
+        return await QuerySingleAsync(c, null, "job_id = $id AND customer_id = $c", cancellationToken, ("$id", jobId), ("$c", customerId)).ConfigureAwait(false);
     }
 
     public async Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
@@ -148,9 +161,37 @@ public sealed class SqliteJobStore : IJobStore
             }
         }
 
-        await InsertEventAsync(c, tx, transition.Event, cancellationToken).ConfigureAwait(false);
+        if (transition.Event is { } e)
+        {
+            await InsertEventAsync(c, tx, e, cancellationToken).ConfigureAwait(false);
+        }
+
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return j;
+    }
+
+    public async Task<int> CountActiveAsync(string customerId, CancellationToken cancellationToken)
+    {
+        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT COUNT(*) FROM jobs WHERE customer_id = $c AND status NOT IN {Terminal}";
+        cmd.Parameters.AddWithValue("$c", customerId);
+        return Convert.ToInt32(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task<IReadOnlyList<JobCount>> CountByStatusAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT status, flow_type, COUNT(*) FROM jobs GROUP BY status, flow_type";
+        var counts = new List<JobCount>();
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            counts.Add(new JobCount(ParseStatus(r.GetString(0)), r.GetString(1), r.GetInt64(2)));
+        }
+
+        return counts;
     }
 
     public async Task<IReadOnlyList<JobEvent>> GetEventsAsync(string customerId, string jobId, CancellationToken cancellationToken)
@@ -191,12 +232,16 @@ public sealed class SqliteJobStore : IJobStore
         await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<TransferJob?> QuerySingleAsync(SqliteConnection c, string where, CancellationToken cancellationToken, params (string, object)[] args) =>
-        (await QueryAsync(c, where + " LIMIT 1", cancellationToken, args).ConfigureAwait(false)).FirstOrDefault();
+    private static async Task<TransferJob?> QuerySingleAsync(SqliteConnection c, SqliteTransaction? tx, string where, CancellationToken cancellationToken, params (string, object)[] args) =>
+        (await QueryAsync(c, tx, where + " LIMIT 1", cancellationToken, args).ConfigureAwait(false)).FirstOrDefault();
 
-    private static async Task<List<TransferJob>> QueryAsync(SqliteConnection c, string whereAndRest, CancellationToken cancellationToken, params (string Name, object Value)[] args)
+    private static Task<List<TransferJob>> QueryAsync(SqliteConnection c, string whereAndRest, CancellationToken cancellationToken, params (string Name, object Value)[] args) =>
+        QueryAsync(c, null, whereAndRest, cancellationToken, args);
+
+    private static async Task<List<TransferJob>> QueryAsync(SqliteConnection c, SqliteTransaction? tx, string whereAndRest, CancellationToken cancellationToken, params (string Name, object Value)[] args)
     {
         await using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
         cmd.CommandText = $"SELECT {SqliteSchema.JobColumns} FROM jobs WHERE {whereAndRest}";
         foreach (var (name, value) in args)
         {

@@ -47,6 +47,46 @@ internal static class SqliteSchema
             detail TEXT,
             PRIMARY KEY (job_id, version)
         );
+        CREATE INDEX IF NOT EXISTS jobs_by_customer_status ON jobs (customer_id, status);
+        CREATE TABLE IF NOT EXISTS customers (
+            customer_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS api_keys (
+            token_hash TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL UNIQUE,
+            customer_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        );
+        CREATE TABLE IF NOT EXISTS endpoints (
+            endpoint_id TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            document TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS endpoints_by_customer ON endpoints (customer_id, endpoint_id);
+        CREATE TABLE IF NOT EXISTS concurrency_slots (
+            resource TEXT NOT NULL,
+            slot INTEGER NOT NULL,
+            holder TEXT NOT NULL,
+            expires_at INTEGER NOT NULL,
+            PRIMARY KEY (resource, slot)
+        );
+        CREATE TABLE IF NOT EXISTS audit_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            audit_id TEXT NOT NULL UNIQUE,
+            customer_id TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            entity_type TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            changes TEXT
+        );
+        CREATE INDEX IF NOT EXISTS audit_by_customer ON audit_log (customer_id, seq DESC);
         CREATE TABLE IF NOT EXISTS secrets (
             reference TEXT PRIMARY KEY,
             customer_id TEXT NOT NULL,

@@ -46,7 +46,7 @@ public sealed class JobStateMachineTests
 
         var t = JobStateMachine.Claim(held, "w2", "us", T0.AddSeconds(1), TimeSpan.FromSeconds(30));
 
-        Assert.Equal((2, 5L, "lease-taken-over"), (t.After.Attempts, t.After.LeaseToken, t.Event.Kind));
+        Assert.Equal((2, 5L, "lease-taken-over"), (t.After.Attempts, t.After.LeaseToken, t.Event!.Kind));
     }
 
     [Fact]

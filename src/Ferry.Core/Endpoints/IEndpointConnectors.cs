@@ -1,0 +1,19 @@
+using Ferry.Core.Connectors;
+
+namespace Ferry.Core.Endpoints;
+
+/// <summary>
+/// Turns endpoint records into connectors: credentials from the secret store, one connector (and
+/// its connection pool) per endpoint version, reused by every job on that endpoint.
+/// </summary>
+public interface IEndpointConnectors
+{
+    Task<IConnector> GetAsync(Endpoint endpoint, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Connects with <paramref name="credentials"/> and checks the base path, without caching.
+    /// Returns the host key the SFTP server presented (for trust-on-first-use), or null for S3.
+    /// Fails with a <see cref="Errors.FerryException"/> naming what failed (DNS, TCP, host key, auth, base path).
+    /// </summary>
+    Task<string?> ValidateAsync(Endpoint endpoint, EndpointCredentials credentials, CancellationToken cancellationToken);
+}

@@ -1,0 +1,28 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Ferry.Core.Tenancy;
+
+/// <summary>
+/// A customer's API key as stored: only the SHA-256 of the token, never the token. The token is
+/// 256 random bits, so a plain hash is enough (no password-stretching needed) and lookups stay
+/// one indexed read per request.
+/// </summary>
+public sealed record ApiKey(string KeyId, string CustomerId, string Name, string TokenHash, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt = null)
+{
+    public const string Prefix = "fry_";
+
+    public bool IsActive => RevokedAt is null;
+
+    /// <summary>A new key and the token to show once: "fry_" + key id + "_" + 43 base64url characters.</summary>
+    public static (ApiKey Key, string Token) Issue(string customerId, string name, DateTimeOffset now)
+    {
+        var keyId = "key_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var token = $"{Prefix}{keyId}_{Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32))}";
+        return (new ApiKey(keyId, customerId, name, Hash(token), now), token);
+    }
+
+    /// <summary>The stored form of a presented token.</summary>
+    public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+}

@@ -1,0 +1,269 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Ferry.Core.Audit;
+using Ferry.Core.Endpoints;
+using Ferry.Core.Jobs;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Engine.Jobs;
+
+/// <summary>
+/// The dispatcher: finds runnable jobs in the store, takes each one's endpoint concurrency slots
+/// and then its lease, and hands it to a worker. Any number of processes can run one against the
+/// same store; the conditional writes decide who gets what. On shutdown it stops claiming, lets
+/// running transfers finish for a grace period, then gives their leases back.
+/// </summary>
+public sealed class JobEngine : BackgroundService
+{
+    private readonly IJobStore _jobs;
+    private readonly IEndpointStore _endpoints;
+    private readonly IConcurrencySlots _slots;
+    private readonly EngineOptions _options;
+    private readonly EngineMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly JobExecutor _executor;
+    private readonly ConcurrentDictionary<string, Task> _running = new();
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly CancellationTokenSource _hardStop = new();
+
+    public JobEngine(
+        IJobStore jobs, IEndpointStore endpoints, IConcurrencySlots slots, IEndpointConnectors connectors, IAuditLog audit,
+        EngineOptions options, EngineMetrics metrics, ILogger<JobEngine> logger, TimeProvider? time = null)
+    {
+        _jobs = jobs;
+        _endpoints = endpoints;
+        _slots = slots;
+        _options = options;
+        _metrics = metrics;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        _executor = new JobExecutor(endpoints, connectors, audit, options, metrics, logger, _time);
+    }
+
+    /// <summary>Jobs this process is running now.</summary>
+    public int Running => _running.Count;
+
+    /// <summary>Looks for work now instead of at the next poll (called when jobs are created here).</summary>
+    public void Wake() => _wake.Writer.TryWrite(true);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _logger.LogInformation("Engine {WorkerId} started in region {Region} with {Workers} workers", _options.WorkerId, _options.Region, _options.Workers);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var started = await DispatchAsync(stoppingToken).ConfigureAwait(false);
+                if (started == 0 || _running.Count >= _options.Workers)
+                {
+                    await WaitForWorkAsync(stoppingToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                // The store may be briefly unavailable; the jobs are safe in it. Try again shortly.
+                _logger.LogError(ex, "Dispatching failed; retrying");
+                await Task.Delay(_options.PollInterval, _time, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        await DrainAsync().ConfigureAwait(false);
+    }
+
+    private async Task<int> DispatchAsync(CancellationToken cancellationToken)
+    {
+        var free = _options.Workers - _running.Count;
+        if (free <= 0)
+        {
+            return 0;
+        }
+
+        var now = _time.GetUtcNow();
+        // More candidates than free workers: some will be behind a full endpoint or won by another process.
+        var candidates = await _jobs.FindRunnableAsync(now, (free * 4) + _running.Count, cancellationToken).ConfigureAwait(false);
+        var started = 0;
+        foreach (var candidate in candidates)
+        {
+            if (started >= free || cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            if (!_running.ContainsKey(candidate.JobId) && await TryStartAsync(candidate, cancellationToken).ConfigureAwait(false))
+            {
+                started++;
+            }
+        }
+
+        return started;
+    }
+
+    private async Task<bool> TryStartAsync(TransferJob candidate, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var slots = await AcquireSlotsAsync(candidate, now, cancellationToken).ConfigureAwait(false);
+        if (slots is null)
+        {
+            return false;
+        }
+
+        TransferJob? claimed = null;
+        if (JobStateMachine.IsClaimable(candidate, now))
+        {
+            claimed = await _jobs.ApplyAsync(JobStateMachine.Claim(candidate, _options.WorkerId, _options.Region, now, _options.Lease), cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        if (claimed is null)
+        {
+            await ReleaseSlotsAsync(slots, candidate.JobId).ConfigureAwait(false);
+            return false;
+        }
+
+        if (candidate.LeaseOwner is not null)
+        {
+            _metrics.TakenOver();
+            _logger.LogWarning("Took over job {JobId} from {Owner}, whose lease expired at {Expiry:O}", candidate.JobId, candidate.LeaseOwner, candidate.LeaseExpiresAt);
+        }
+
+        _metrics.Started();
+        var held = new LeasedJob(_jobs, claimed, _time, _options.Lease);
+        // A job that was RUNNING or VERIFYING before this claim may have delivered already.
+        var isRetry = candidate.Status != JobStatus.Queued;
+        _running[candidate.JobId] = Task.Run(async () =>
+        {
+            using var renewSlots = new CancellationTokenSource();
+            var slotHeartbeat = RenewSlotsAsync(slots, candidate.JobId, renewSlots.Token);
+            try
+            {
+                await _executor.RunAsync(held, isRetry, _hardStop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "Job {JobId}: the worker failed unexpectedly; its lease will expire and another worker retries", candidate.JobId);
+            }
+            finally
+            {
+                await renewSlots.CancelAsync().ConfigureAwait(false);
+                await slotHeartbeat.ConfigureAwait(false);
+                await ReleaseSlotsAsync(slots, candidate.JobId).ConfigureAwait(false);
+                held.Dispose();
+                _metrics.Stopped();
+                _running.TryRemove(candidate.JobId, out _);
+                Wake();
+            }
+        }, CancellationToken.None);
+        return true;
+    }
+
+    /// <summary>One slot on each endpoint the job touches, or none at all.</summary>
+    private async Task<List<(string Resource, int Slot)>?> AcquireSlotsAsync(TransferJob job, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var taken = new List<(string, int)>();
+        foreach (var endpointId in new[] { job.SourceEndpointId, job.TargetEndpointId }.Distinct(StringComparer.Ordinal))
+        {
+            var endpoint = await _endpoints.GetAsync(job.CustomerId, endpointId, cancellationToken).ConfigureAwait(false);
+            // A missing endpoint is reported by the executor as the job's error; it needs no slot.
+            if (endpoint is null)
+            {
+                continue;
+            }
+
+            var resource = SlotResource(endpointId);
+            var slot = await _slots.TryAcquireAsync(resource, Math.Max(1, endpoint.MaxConcurrency), job.JobId, now, now + _options.Lease, cancellationToken)
+                .ConfigureAwait(false);
+            if (slot is null)
+            {
+                await ReleaseSlotsAsync(taken, job.JobId).ConfigureAwait(false);
+                return null;
+            }
+
+            taken.Add((resource, slot.Value));
+        }
+
+        return taken;
+    }
+
+    public static string SlotResource(string endpointId) => "endpoint:" + endpointId;
+
+    private async Task RenewSlotsAsync(List<(string Resource, int Slot)> slots, string holder, CancellationToken stop)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_options.Lease / 3, _time, stop).ConfigureAwait(false);
+                foreach (var (resource, slot) in slots)
+                {
+                    await _slots.RenewAsync(resource, slot, holder, _time.GetUtcNow() + _options.Lease, stop).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning(ex, "Renewing concurrency slots for job {JobId} failed; they expire with the lease", holder);
+        }
+    }
+
+    private async Task ReleaseSlotsAsync(List<(string Resource, int Slot)> slots, string holder)
+    {
+        foreach (var (resource, slot) in slots)
+        {
+            try
+            {
+                await _slots.ReleaseAsync(resource, slot, holder, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning(ex, "Releasing slot {Slot} of {Resource} failed; it frees itself when it expires", slot, resource);
+            }
+        }
+    }
+
+    private async Task WaitForWorkAsync(CancellationToken stoppingToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        timeout.CancelAfter(_options.PollInterval);
+        try
+        {
+            await _wake.Reader.ReadAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Poll interval passed.
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        var running = _running.Values.ToArray();
+        if (running.Length == 0)
+        {
+            return;
+        }
+
+        _logger.LogInformation("Shutting down: waiting up to {Seconds} s for {Count} running transfers", _options.ShutdownGrace.TotalSeconds, running.Length);
+        var all = Task.WhenAll(running);
+        if (await Task.WhenAny(all, Task.Delay(_options.ShutdownGrace, _time)).ConfigureAwait(false) != all)
+        {
+            // Out of time: stop the transfers; each gives its lease back so another worker resumes at once.
+            await _hardStop.CancelAsync().ConfigureAwait(false);
+            await all.ConfigureAwait(false);
+        }
+    }
+
+    public override void Dispose()
+    {
+        _hardStop.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,163 @@
+using Ferry.Core.Audit;
+using Ferry.Core.Endpoints;
+using Ferry.Core.Errors;
+using Ferry.Core.Jobs;
+using Ferry.Engine.Flows;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Engine.Jobs;
+
+/// <summary>
+/// Runs one claimed job to its next resting state: SUCCEEDED, FAILED, a retry scheduled, or the
+/// lease given back on shutdown. Keeps the lease alive while the bytes move and stops the
+/// transfer the moment it is lost.
+/// </summary>
+internal sealed class JobExecutor(
+    IEndpointStore endpoints,
+    IEndpointConnectors connectors,
+    IAuditLog audit,
+    EngineOptions options,
+    EngineMetrics metrics,
+    ILogger logger,
+    TimeProvider time)
+{
+    private readonly TransferRunner _runner = new(time);
+
+    /// <param name="stopping">Cancelled when the process shuts down and the grace period is over.</param>
+    public async Task RunAsync(LeasedJob held, bool isRetry, CancellationToken stopping)
+    {
+        var job = held.Current;
+        using var scope = logger.BeginScope(new Dictionary<string, object?>
+        {
+            ["job_id"] = job.JobId,
+            ["customer_id"] = job.CustomerId,
+            ["source_endpoint_id"] = job.SourceEndpointId,
+            ["target_endpoint_id"] = job.TargetEndpointId,
+        });
+        using var transfer = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        using var heartbeatStop = new CancellationTokenSource();
+        var heartbeat = HeartbeatAsync(held, transfer, heartbeatStop.Token);
+        var policy = JobPolicy.FromJson(job.PolicyJson);
+        var started = time.GetTimestamp();
+        logger.LogInformation("Attempt {Attempt} of {Flow} {Source} -> {Target}", job.Attempts, job.FlowType, job.SourcePath, job.TargetPath);
+        try
+        {
+            var request = await BuildRequestAsync(held, policy, isRetry, transfer.Token).ConfigureAwait(false);
+            var result = await _runner.RunAsync(request, transfer.Token).ConfigureAwait(false);
+            await heartbeatStop.CancelAsync().ConfigureAwait(false);
+            await heartbeat.ConfigureAwait(false);
+            if (held.Current.Status == JobStatus.Running)
+            {
+                // Skipped (already identical at the target): nothing was delivered, but the check still passed.
+                await held.ApplyAsync((j, now) => JobStateMachine.StartVerifying(j, now, result.Bytes, result.Sha256), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            await held.ApplyAsync((j, now) => JobStateMachine.Succeed(j, now, result.Bytes, result.Sha256), CancellationToken.None).ConfigureAwait(false);
+            metrics.Finished(job.FlowType, "SUCCEEDED", result.Bytes, time.GetElapsedTime(started));
+            logger.LogInformation("Succeeded: {Bytes} bytes, SHA-256 {Sha256}{Skipped} in {Seconds:F2} s", result.Bytes, result.Sha256,
+                result.Skipped ? " (already at the target)" : "", result.Elapsed.TotalSeconds);
+            await AuditAsync(job, "job.succeeded", $$"""{"bytes":{{result.Bytes}},"sha256":"{{result.Sha256}}"}""").ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await heartbeatStop.CancelAsync().ConfigureAwait(false);
+            await heartbeat.ConfigureAwait(false);
+            await SettleFailureAsync(held, policy, ex, stopping, time.GetElapsedTime(started)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<TransferRequest> BuildRequestAsync(LeasedJob held, JobPolicy policy, bool isRetry, CancellationToken cancellationToken)
+    {
+        var job = held.Current;
+        var source = await GetEndpointAsync(job.CustomerId, job.SourceEndpointId, cancellationToken).ConfigureAwait(false);
+        var target = await GetEndpointAsync(job.CustomerId, job.TargetEndpointId, cancellationToken).ConfigureAwait(false);
+        var hooks = new TransferHooks(
+            BeforeCommit: held.RenewAsync,
+            Delivered: (bytes, sha256, ct) => held.ApplyAsync((j, now) => JobStateMachine.StartVerifying(j, now, bytes, sha256), ct));
+        return new TransferRequest(
+            new TransferLocation(await connectors.GetAsync(source, cancellationToken).ConfigureAwait(false), job.SourcePath),
+            new TransferLocation(await connectors.GetAsync(target, cancellationToken).ConfigureAwait(false), job.TargetPath),
+            job.JobId, policy.Transfer, options.Staging, Progress: null, IsRetry: isRetry || job.Attempts > 1, hooks);
+    }
+
+    private async Task<Endpoint> GetEndpointAsync(string customerId, string endpointId, CancellationToken cancellationToken) =>
+        await endpoints.GetAsync(customerId, endpointId, cancellationToken).ConfigureAwait(false)
+        ?? throw FerryException.Permanent(ErrorCodes.NotFound, $"endpoint {endpointId} no longer exists");
+
+    private async Task SettleFailureAsync(LeasedJob held, JobPolicy policy, Exception ex, CancellationToken stopping, TimeSpan elapsed)
+    {
+        var job = held.Current;
+        try
+        {
+            switch (ex)
+            {
+                case LeaseLostException:
+                    metrics.LeaseLost();
+                    logger.LogWarning("Lost the lease; stopped without delivering. Another worker owns the job now.");
+                    return;
+
+                case OperationCanceledException when stopping.IsCancellationRequested:
+                    await held.ApplyAsync((j, now) => JobStateMachine.Release(j, now), CancellationToken.None).ConfigureAwait(false);
+                    logger.LogInformation("Shutting down: the lease was given back; the job continues on the next worker.");
+                    return;
+            }
+
+            var error = ex as FerryException ?? (ex as OperationCanceledException is not null
+                ? FerryException.Transient(ErrorCodes.Timeout, "the transfer was interrupted (lease lost or timed out)", ex)
+                : FerryException.Transient(ErrorCodes.InternalError, $"unexpected {ex.GetType().Name}: {ex.Message}", ex));
+            if (error.IsTransient && job.Attempts < policy.Retry.MaxAttempts)
+            {
+                var wait = policy.Retry.Backoff(job.Attempts, Random.Shared);
+                await held.ApplyAsync((j, now) => JobStateMachine.ScheduleRetry(j, now, now + wait, error.Code, error.Message), CancellationToken.None)
+                    .ConfigureAwait(false);
+                metrics.RetryScheduled(job.FlowType);
+                logger.LogWarning("Attempt {Attempt} failed with {ErrorCode}: {Message}; retrying in {Seconds:F1} s", job.Attempts, error.Code, error.Message, wait.TotalSeconds);
+                return;
+            }
+
+            var message = error.IsTransient ? $"{error.Message} (gave up after {job.Attempts} attempts)" : error.Message;
+            await held.ApplyAsync((j, now) => JobStateMachine.Fail(j, now, error.Code, message), CancellationToken.None).ConfigureAwait(false);
+            metrics.Finished(job.FlowType, "FAILED", 0, elapsed);
+            logger.LogError("Failed with {ErrorCode}: {Message}", error.Code, message);
+            await AuditAsync(job, "job.failed", $$"""{"error_code":"{{error.Code}}"}""").ConfigureAwait(false);
+        }
+        catch (LeaseLostException)
+        {
+            metrics.LeaseLost();
+            logger.LogWarning("Lost the lease before the outcome ({Error}) could be recorded; the next owner retries.", ex.Message);
+        }
+    }
+
+    private async Task HeartbeatAsync(LeasedJob held, CancellationTokenSource transfer, CancellationToken stop)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(options.Lease / 3, time, stop).ConfigureAwait(false);
+                await held.RenewAsync(stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The transfer ended; its outcome is written by the caller.
+        }
+        catch (LeaseLostException)
+        {
+            // Someone else owns the job now: stop moving bytes before anything is committed.
+            await transfer.CancelAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The store is unreachable: keep the transfer going; it cannot commit without renewing anyway.
+            logger.LogWarning(ex, "Lease renewal failed; retrying at the next beat");
+            if (!stop.IsCancellationRequested)
+            {
+                await HeartbeatAsync(held, transfer, stop).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private Task AuditAsync(TransferJob job, string action, string changes) =>
+        audit.AppendAsync(new AuditEntry(AuditIds.New(), job.CustomerId, time.GetUtcNow(), options.WorkerId, action, "job", job.JobId, changes), CancellationToken.None);
+}

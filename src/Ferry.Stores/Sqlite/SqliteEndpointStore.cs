@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Ferry.Core.Endpoints;
+
+namespace Ferry.Stores.Sqlite;
+
+/// <summary>
+/// Endpoints as JSON documents keyed by id with the customer and version beside them: the shape a
+/// document store (DynamoDB) keeps too, and no schema change when an endpoint kind grows a setting.
+/// </summary>
+public sealed class SqliteEndpointStore(SqliteDatabase database) : IEndpointStore
+{
+    internal static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+
+    public async Task<bool> CreateAsync(Endpoint endpoint, CancellationToken cancellationToken) =>
+        await database.ExecuteAsync("INSERT INTO endpoints (endpoint_id, customer_id, version, document) VALUES ($id, $c, $v, $doc) ON CONFLICT DO NOTHING",
+            cancellationToken, ("$id", endpoint.EndpointId), ("$c", endpoint.CustomerId), ("$v", endpoint.Version),
+            ("$doc", JsonSerializer.Serialize(endpoint, Json))).ConfigureAwait(false) == 1;
+
+    public async Task<Endpoint?> GetAsync(string customerId, string endpointId, CancellationToken cancellationToken) =>
+        (await database.QueryAsync("SELECT document FROM endpoints WHERE endpoint_id = $id AND customer_id = $c", Read, cancellationToken,
+            ("$id", endpointId), ("$c", customerId)).ConfigureAwait(false)).FirstOrDefault();
+
+    public async Task<EndpointPage> ListAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        limit = Math.Clamp(limit, 1, 1000);
+        var rows = await database.QueryAsync(
+            $"SELECT document FROM endpoints WHERE customer_id = $c AND endpoint_id > $after ORDER BY endpoint_id LIMIT {limit + 1}", Read, cancellationToken,
+            ("$c", customerId), ("$after", cursor ?? "")).ConfigureAwait(false);
+        return new EndpointPage(rows.Take(limit).ToList(), rows.Count > limit ? rows[limit - 1].EndpointId : null);
+    }
+
+    public async Task<bool> UpdateAsync(Endpoint after, long expectedVersion, CancellationToken cancellationToken) =>
+        await database.ExecuteAsync("UPDATE endpoints SET version = $v, document = $doc WHERE endpoint_id = $id AND customer_id = $c AND version = $expected",
+            cancellationToken, ("$v", after.Version), ("$doc", JsonSerializer.Serialize(after, Json)), ("$id", after.EndpointId),
+            ("$c", after.CustomerId), ("$expected", expectedVersion)).ConfigureAwait(false) == 1;
+
+    private static Endpoint Read(Microsoft.Data.Sqlite.SqliteDataReader r) =>
+        JsonSerializer.Deserialize<Endpoint>(r.GetString(0), Json) ?? throw new InvalidDataException("an endpoint row holds null");
+}

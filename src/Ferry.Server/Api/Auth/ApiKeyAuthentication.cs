@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Ferry.Core.Tenancy;
+using Microsoft.AspNetCore.Http;
+
+namespace Ferry.Server.Api.Auth;
+
+/// <summary>
+/// Authenticates every /v1 request by its "Authorization: Bearer" token: the admin key from
+/// configuration, or a customer's API key found by its SHA-256. Keys found are cached for a few
+/// seconds so a busy client costs no store read per request; a revoked key stops working
+/// within <see cref="CacheFor"/>.
+/// </summary>
+internal sealed class ApiKeyAuthentication(ITenantStore tenants, string adminKey, TimeProvider time)
+{
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
+    private readonly byte[] _adminKey = Encoding.UTF8.GetBytes(adminKey);
+    private readonly ConcurrentDictionary<string, (ApiKey? Key, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+
+    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        if (!context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal))
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        var header = context.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length > 512)
+        {
+            await Reject(context, "Send an API key as 'Authorization: Bearer <key>'.").ConfigureAwait(false);
+            return;
+        }
+
+        var token = header[7..].Trim();
+        var caller = await IdentifyAsync(token, context.RequestAborted).ConfigureAwait(false);
+        if (caller is null)
+        {
+            await Reject(context, "The API key is not valid (unknown or revoked).").ConfigureAwait(false);
+            return;
+        }
+
+        caller.AttachTo(context);
+        await next(context).ConfigureAwait(false);
+    }
+
+    private async Task<Caller?> IdentifyAsync(string token, CancellationToken cancellationToken)
+    {
+        if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(token), _adminKey))
+        {
+            return new Caller(null, IsAdmin: true, "admin");
+        }
+
+        if (!token.StartsWith(ApiKey.Prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var hash = ApiKey.Hash(token);
+        var now = time.GetUtcNow();
+        if (!_cache.TryGetValue(hash, out var cached) || cached.Until <= now)
+        {
+            cached = (await tenants.FindApiKeyAsync(hash, cancellationToken).ConfigureAwait(false), now + CacheFor);
+            if (_cache.Count > 10_000)
+            {
+                _cache.Clear();
+            }
+
+            _cache[hash] = cached;
+        }
+
+        return cached.Key is { IsActive: true } key ? new Caller(key.CustomerId, IsAdmin: false, key.KeyId) : null;
+    }
+
+    private static Task Reject(HttpContext context, string detail)
+    {
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return Problems.Status(StatusCodes.Status401Unauthorized, "Unauthorized", detail).ExecuteAsync(context);
+    }
+}

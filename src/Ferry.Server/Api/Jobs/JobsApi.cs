@@ -1,0 +1,195 @@
+using System.Security.Cryptography;
+using Ferry.Core.Audit;
+using Ferry.Core.Endpoints;
+using Ferry.Core.Jobs;
+using Ferry.Engine.Jobs;
+using Ferry.Server.Api.Auth;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Ferry.Server.Api.Jobs;
+
+/// <summary>/v1/jobs: read, list, cancel, re-drive, history.</summary>
+internal static class JobsApi
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/jobs");
+        group.MapGet("", ListAsync);
+        group.MapGet("/{jobId}", GetAsync);
+        group.MapGet("/{jobId}/events", EventsAsync);
+        group.MapPost("/{jobId}/cancel", CancelAsync);
+        group.MapPost("/{jobId}/redrive", RedriveAsync);
+    }
+
+    internal sealed record Services(IJobStore Jobs, IEndpointStore Endpoints, IAuditLog Audit, JobEngine Engine, TimeProvider Time);
+
+    private static async Task<IResult> ListAsync(
+        HttpContext http, [AsParameters] Services s, string? status, string? endpoint_id, string? batch_id, DateTimeOffset? created_from,
+        DateTimeOffset? created_before, string? cursor, int? limit, CancellationToken ct)
+    {
+        if (!Caller.TryCustomer(http, out var customerId, out var denied))
+        {
+            return denied!;
+        }
+
+        var errors = new FieldErrors();
+        JobStatus? wanted = null;
+        if (status is not null)
+        {
+            if (Enum.TryParse<JobStatus>(status, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !status.Any(char.IsDigit))
+            {
+                wanted = parsed;
+            }
+            else
+            {
+                errors.Add("status", "must be one of RECEIVED, QUEUED, RUNNING, VERIFYING, SUCCEEDED, FAILED, CANCELLED");
+            }
+        }
+
+        if (limit is < 1 or > 1000)
+        {
+            errors.Add("limit", "must be between 1 and 1000");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+
+        try
+        {
+            var page = await s.Jobs.ListAsync(new JobQuery(customerId, wanted, batch_id, endpoint_id, created_from, created_before, cursor, limit ?? 100), ct)
+                .ConfigureAwait(false);
+            return Results.Ok(new { jobs = page.Jobs.Select(j => JobView.From(j)), next_cursor = page.NextCursor });
+        }
+        catch (ArgumentException)
+        {
+            return Problems.Field("cursor", "is not a cursor this server issued");
+        }
+    }
+
+    private static async Task<IResult> GetAsync(string jobId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
+    {
+        if (!Caller.TryCustomer(http, out var customerId, out var denied))
+        {
+            return denied!;
+        }
+
+        var job = await s.Jobs.GetAsync(customerId, jobId, ct).ConfigureAwait(false);
+        return job is null ? Problems.NotFound($"Job {jobId}") : Results.Ok(JobView.From(job, await s.Jobs.GetEventsAsync(customerId, jobId, ct).ConfigureAwait(false)));
+    }
+
+    private static async Task<IResult> EventsAsync(string jobId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
+    {
+        if (!Caller.TryCustomer(http, out var customerId, out var denied))
+        {
+            return denied!;
+        }
+
+        var events = await s.Jobs.GetEventsAsync(customerId, jobId, ct).ConfigureAwait(false);
+        return events.Count == 0 ? Problems.NotFound($"Job {jobId}") : Results.Ok(new { events = events.Select(EventView.Of) });
+    }
+
+    private static async Task<IResult> CancelAsync(string jobId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
+    {
+        if (!Caller.TryCustomer(http, out var customerId, out var denied))
+        {
+            return denied!;
+        }
+
+        var actor = Caller.Of(http).Actor;
+        // A claim may land between the read and the write: the conditional write then fails, and we read again.
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var job = await s.Jobs.GetAsync(customerId, jobId, ct).ConfigureAwait(false);
+            if (job is null)
+            {
+                return Problems.NotFound($"Job {jobId}");
+            }
+
+            if (job.Status == JobStatus.Cancelled)
+            {
+                return Results.Ok(JobView.From(job));
+            }
+
+            if (!JobStateMachine.CanMove(job.Status, JobStatus.Cancelled))
+            {
+                return Problems.Conflict($"Job {jobId} is {JobView.StatusName(job.Status)}; only RECEIVED or QUEUED jobs can be cancelled.", "not-cancellable");
+            }
+
+            var cancelled = await s.Jobs.ApplyAsync(JobStateMachine.Cancel(job, s.Time.GetUtcNow(), actor), ct).ConfigureAwait(false);
+            if (cancelled is not null)
+            {
+                await s.Audit.AppendAsync(new AuditEntry(AuditIds.New(), customerId, s.Time.GetUtcNow(), actor, "job.cancelled", "job", jobId), ct).ConfigureAwait(false);
+                return Results.Ok(JobView.From(cancelled));
+            }
+        }
+
+        return Problems.Conflict($"Job {jobId} kept changing while it was being cancelled; read it and try again.");
+    }
+
+    private static async Task<IResult> RedriveAsync(string jobId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
+    {
+        if (!Caller.TryCustomer(http, out var customerId, out var denied))
+        {
+            return denied!;
+        }
+
+        var failed = await s.Jobs.GetAsync(customerId, jobId, ct).ConfigureAwait(false);
+        if (failed is null)
+        {
+            return Problems.NotFound($"Job {jobId}");
+        }
+
+        if (failed.Status != JobStatus.Failed)
+        {
+            return Problems.Conflict($"Job {jobId} is {JobView.StatusName(failed.Status)}; only FAILED jobs can be re-driven.", "not-redrivable");
+        }
+
+        foreach (var endpointId in new[] { failed.SourceEndpointId, failed.TargetEndpointId })
+        {
+            var endpoint = await s.Endpoints.GetAsync(customerId, endpointId, ct).ConfigureAwait(false);
+            if (endpoint is not { Status: EndpointStatus.Active })
+            {
+                return Problems.Conflict($"Endpoint {endpointId} is not ACTIVE; activate it before re-driving.", "endpoint-inactive");
+            }
+        }
+
+        var now = s.Time.GetUtcNow();
+        var actor = Caller.Of(http).Actor;
+        var redrive = failed with
+        {
+            JobId = "job_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10)),
+            // One re-drive per failed job: asking twice returns the first.
+            IdempotencyKey = "redrive:" + failed.JobId,
+            RedriveOf = failed.JobId,
+            Status = JobStatus.Received,
+            Attempts = 0,
+            ErrorCode = null,
+            ErrorMessage = null,
+            Bytes = null,
+            Sha256 = null,
+            Checkpoint = null,
+            ExecutionRegion = null,
+            NextAttemptAt = null,
+            LeaseOwner = null,
+            LeaseToken = 0,
+            LeaseExpiresAt = null,
+            Version = 0,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        var created = (await s.Jobs.CreateBatchAsync([JobStateMachine.Submit(redrive, actor)], ct).ConfigureAwait(false))[0];
+        if (!created.Created)
+        {
+            return Results.Ok(JobView.From(created.Job));
+        }
+
+        s.Engine.Wake();
+        await s.Audit.AppendAsync(new AuditEntry(AuditIds.New(), customerId, now, actor, "job.redriven", "job", created.Job.JobId,
+            $$"""{"redrive_of":"{{failed.JobId}}"}"""), ct).ConfigureAwait(false);
+        return Results.Created($"/v1/jobs/{created.Job.JobId}", JobView.From(created.Job));
+    }
+}

@@ -1,0 +1,138 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Ferry.Core.Connectors;
+using Ferry.Core.Errors;
+using Ferry.Core.Paths;
+
+namespace Ferry.Server.Api.Transfers;
+
+/// <summary>One file a request expanded to, and where it goes.</summary>
+internal sealed record ExpandedFile(RemoteEntry Source, string SourcePath, string TargetPath);
+
+/// <summary>
+/// Turns a request's source path into files: a file is itself; a directory or prefix is every
+/// file under it (recursively); a glob is every file whose path matches ('*' and '?' stay inside
+/// one directory level, '**' crosses levels). Files keep their path relative to the listed
+/// directory under the target.
+/// </summary>
+internal static class SourceExpander
+{
+    public static bool IsGlob(string path) => path.IndexOfAny(['*', '?']) >= 0;
+
+    /// <exception cref="ExpansionException">The request names nothing, or too much.</exception>
+    public static async Task<IReadOnlyList<ExpandedFile>> ExpandAsync(IConnector source, string sourcePath, string targetPath, int maxFiles, CancellationToken cancellationToken)
+    {
+        if (IsGlob(sourcePath))
+        {
+            var segments = sourcePath.Split('/');
+            var firstGlob = Array.FindIndex(segments, IsGlob);
+            var root = string.Join('/', segments[..firstGlob]);
+            var pattern = GlobRegex(string.Join('/', segments[firstGlob..]));
+            var recursive = segments.Length - firstGlob > 1 || sourcePath.Contains("**", StringComparison.Ordinal);
+            var files = await ListAsync(source, root, recursive, maxFiles, rel => pattern.IsMatch(rel), cancellationToken).ConfigureAwait(false);
+            return Map(files, root, targetPath, sourcePath);
+        }
+
+        var trailingSlash = sourcePath.EndsWith('/') || sourcePath.Length == 0;
+        var normalized = RemotePath.Normalize(sourcePath);
+        if (!trailingSlash)
+        {
+            var entry = await source.StatAsync(normalized, cancellationToken).ConfigureAwait(false);
+            if (entry is { IsDirectory: false })
+            {
+                var target = targetPath.EndsWith('/') ? targetPath + RemotePath.FileName(normalized) : targetPath;
+                return [new ExpandedFile(entry, normalized, RemotePath.Normalize(target))];
+            }
+        }
+
+        // A directory, or an S3 prefix (which stat does not see).
+        var under = await ListAsync(source, normalized, recursive: true, maxFiles, _ => true, cancellationToken).ConfigureAwait(false);
+        return Map(under, normalized, targetPath, sourcePath);
+    }
+
+    private static async Task<List<(RemoteEntry Entry, string Relative)>> ListAsync(
+        IConnector source, string root, bool recursive, int maxFiles, Func<string, bool> keep, CancellationToken cancellationToken)
+    {
+        var files = new List<(RemoteEntry, string)>();
+        await foreach (var entry in source.ListAsync(root, new ListOptions(Recursive: recursive), cancellationToken).ConfigureAwait(false))
+        {
+            if (entry.IsDirectory)
+            {
+                continue;
+            }
+
+            var relative = Relative(root, entry.Path);
+            if (IsTemporary(relative) || !keep(relative))
+            {
+                continue;
+            }
+
+            if (files.Count == maxFiles)
+            {
+                throw new ExpansionException($"matches more than {maxFiles} files; narrow it with a glob or split the request", tooMany: true);
+            }
+
+            files.Add((entry, relative));
+        }
+
+        return files;
+    }
+
+    private static IReadOnlyList<ExpandedFile> Map(List<(RemoteEntry Entry, string Relative)> files, string root, string targetPath, string asked)
+    {
+        if (files.Count == 0)
+        {
+            throw new ExpansionException($"'{asked}' matches no file", tooMany: false);
+        }
+
+        var targetDir = RemotePath.Normalize(targetPath);
+        return files
+            .OrderBy(f => f.Relative, StringComparer.Ordinal)
+            .Select(f => new ExpandedFile(f.Entry, RemotePath.Combine(root, f.Relative).TrimStart('/'), RemotePath.Combine(targetDir, f.Relative).TrimStart('/')))
+            .ToList();
+    }
+
+    /// <summary>The entry's path relative to the listed root (entries come back relative to the endpoint base).</summary>
+    private static string Relative(string root, string path)
+    {
+        var p = RemotePath.Normalize(path);
+        return root.Length == 0 ? p : p.StartsWith(root + "/", StringComparison.Ordinal) ? p[(root.Length + 1)..] : RemotePath.FileName(p);
+    }
+
+    /// <summary>Ferry's own in-flight files (".part") are never picked up as sources.</summary>
+    private static bool IsTemporary(string relative) => relative.EndsWith(".part", StringComparison.Ordinal);
+
+    internal static Regex GlobRegex(string glob)
+    {
+        var sb = new StringBuilder("^");
+        for (var i = 0; i < glob.Length; i++)
+        {
+            var c = glob[i];
+            switch (c)
+            {
+                case '*' when i + 1 < glob.Length && glob[i + 1] == '*':
+                    // "**/" matches zero or more directories; a trailing "**" anything below.
+                    var slash = i + 2 < glob.Length && glob[i + 2] == '/';
+                    sb.Append(slash ? "(?:.*/)?" : ".*");
+                    i += slash ? 2 : 1;
+                    break;
+                case '*':
+                    sb.Append("[^/]*");
+                    break;
+                case '?':
+                    sb.Append("[^/]");
+                    break;
+                default:
+                    sb.Append(Regex.Escape(c.ToString()));
+                    break;
+            }
+        }
+
+        return new Regex(sb.Append('$').ToString(), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+    }
+}
+
+internal sealed class ExpansionException(string reason, bool tooMany) : Exception(reason)
+{
+    public bool TooMany { get; } = tooMany;
+}

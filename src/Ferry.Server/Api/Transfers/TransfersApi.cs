@@ -1,0 +1,189 @@
+using System.Security.Cryptography;
+using System.Text;
+using Ferry.Core.Audit;
+using Ferry.Core.Endpoints;
+using Ferry.Core.Errors;
+using Ferry.Core.Jobs;
+using Ferry.Engine.Jobs;
+using Ferry.Server.Api.Auth;
+using Ferry.Server.Api.Jobs;
+using Ferry.Server.Api.Json;
+using Ferry.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+using Endpoint = Ferry.Core.Endpoints.Endpoint;
+
+namespace Ferry.Server.Api.Transfers;
+
+internal sealed record TransferResponse(string BatchId, int Created, int Existing, IReadOnlyList<JobView> Jobs);
+
+/// <summary>
+/// POST /v1/transfers: expands the source into files and creates one job per file, idempotently:
+/// the same file (same identity: size, mtime, ETag) between the same places maps to the same job,
+/// so a retried request or a replayed event never moves a file twice.
+/// </summary>
+internal static class TransfersApi
+{
+    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/transfers", CreateAsync);
+
+    internal sealed record Services(IJobStore Jobs, IEndpointStore Endpoints, IEndpointConnectors Connectors, IAuditLog Audit, JobEngine Engine, FerryOptions Options, TimeProvider Time);
+
+    private static async Task<IResult> CreateAsync(HttpContext http, [AsParameters] Services s, CancellationToken ct)
+    {
+        if (!Caller.TryCustomer(http, out var customerId, out var denied))
+        {
+            return denied!;
+        }
+
+        var (body, problem) = await JsonBody.ReadAsync<TransferCreate>(http.Request, ct).ConfigureAwait(false);
+        if (body is null)
+        {
+            return problem!;
+        }
+
+        var errors = new FieldErrors();
+        TransferInput.CheckLocation(errors, "source", body.Source);
+        TransferInput.CheckLocation(errors, "target", body.Target);
+        var policy = TransferInput.Policy(errors, body.Policy);
+        var clientKey = http.Request.Headers["Idempotency-Key"].ToString();
+        if (http.Request.Headers.ContainsKey("Idempotency-Key") && !TransferInput.IsValidIdempotencyKey(clientKey))
+        {
+            errors.Add("Idempotency-Key", "must be 1-255 visible ASCII characters");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+
+        var source = await s.Endpoints.GetAsync(customerId, body.Source!.EndpointId!, ct).ConfigureAwait(false);
+        var target = await s.Endpoints.GetAsync(customerId, body.Target!.EndpointId!, ct).ConfigureAwait(false);
+        CheckEndpoint(errors, "source.endpoint_id", source, EndpointDirection.Outbound);
+        CheckEndpoint(errors, "target.endpoint_id", target, EndpointDirection.Inbound);
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+
+        var batchId = clientKey.Length > 0 ? "bat_" + Hash(customerId, "idempotency-key", clientKey)[..24] : "bat_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        if (clientKey.Length > 0 && await ReplayAsync(s, customerId, batchId, source!, target!, ct).ConfigureAwait(false) is { } replay)
+        {
+            return replay;
+        }
+
+        var active = await s.Jobs.CountActiveAsync(customerId, ct).ConfigureAwait(false);
+        if (active >= s.Options.MaxActiveJobsPerCustomer)
+        {
+            return Problems.TooManyRequests(http, 30, $"{active} jobs are still queued or running (the limit is {s.Options.MaxActiveJobsPerCustomer}); try again when some have finished.");
+        }
+
+        IReadOnlyList<ExpandedFile> files;
+        try
+        {
+            var connector = await s.Connectors.GetAsync(source!, ct).ConfigureAwait(false);
+            files = await SourceExpander.ExpandAsync(connector, body.Source.Path!, body.Target.Path!, Math.Min(s.Options.MaxFilesPerRequest, s.Options.MaxActiveJobsPerCustomer - active), ct)
+                .ConfigureAwait(false);
+        }
+        catch (ExpansionException ex)
+        {
+            return ex.TooMany && s.Options.MaxActiveJobsPerCustomer - active < s.Options.MaxFilesPerRequest
+                ? Problems.TooManyRequests(http, 30, $"the source {ex.Message}: more than this customer's remaining queue capacity ({s.Options.MaxActiveJobsPerCustomer - active} jobs)")
+                : Problems.Field("source.path", ex.Message);
+        }
+        catch (FerryException ex) when (ex.IsTransient)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return Problems.Status(StatusCodes.Status503ServiceUnavailable, "Source unavailable", $"Listing the source failed for now: {ex.Message}", "source-unavailable");
+        }
+        catch (FerryException ex)
+        {
+            return Problems.Status(StatusCodes.Status422UnprocessableEntity, "Source cannot be read", ex.Message, "source-unreadable",
+                new Dictionary<string, object?> { ["error_code"] = ex.Code });
+        }
+
+        var now = s.Time.GetUtcNow();
+        var actor = Caller.Of(http).Actor;
+        var flow = $"{source!.Scheme}-to-{target!.Scheme}";
+        var submissions = files.Select(f => JobStateMachine.Submit(new TransferJob
+        {
+            JobId = "job_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10)),
+            CustomerId = customerId,
+            FlowType = flow,
+            SourceEndpointId = source.EndpointId,
+            SourcePath = f.SourcePath,
+            TargetEndpointId = target.EndpointId,
+            TargetPath = f.TargetPath,
+            IdempotencyKey = clientKey.Length > 0
+                ? Hash(customerId, "idempotency-key", clientKey, f.SourcePath)
+                : Hash(customerId, source.EndpointId, f.SourcePath, target.EndpointId, f.TargetPath, Identity(f)),
+            BatchId = batchId,
+            PolicyJson = policy!.ToJson(),
+            CreatedAt = now,
+            UpdatedAt = now,
+        }, actor)).ToList();
+        var created = await s.Jobs.CreateBatchAsync(submissions, ct).ConfigureAwait(false);
+        var fresh = created.Count(c => c.Created);
+        if (fresh > 0)
+        {
+            s.Engine.Wake();
+            await s.Audit.AppendAsync(new AuditEntry(AuditIds.New(), customerId, now, actor, "transfer.requested", "batch", batchId,
+                $$"""{"jobs_created":{{fresh}},"source_endpoint_id":"{{source.EndpointId}}","target_endpoint_id":"{{target.EndpointId}}"}"""), ct).ConfigureAwait(false);
+        }
+
+        var response = new TransferResponse(batchId, fresh, created.Count - fresh, created.Select(c => JobView.From(c.Job)).ToList());
+        return fresh > 0 ? Results.Created($"/v1/jobs?batch_id={batchId}", response) : Results.Ok(response);
+    }
+
+    /// <summary>A request repeated with the same Idempotency-Key: the jobs the first one created.</summary>
+    private static async Task<IResult?> ReplayAsync(Services s, string customerId, string batchId, Endpoint source, Endpoint target, CancellationToken ct)
+    {
+        var jobs = new List<TransferJob>();
+        string? cursor = null;
+        do
+        {
+            var page = await s.Jobs.ListAsync(new JobQuery(customerId, BatchId: batchId, Cursor: cursor, Limit: 1000), ct).ConfigureAwait(false);
+            jobs.AddRange(page.Jobs);
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        if (jobs.Count == 0)
+        {
+            return null;
+        }
+
+        if (jobs.Any(j => j.SourceEndpointId != source.EndpointId || j.TargetEndpointId != target.EndpointId))
+        {
+            return Problems.Status(StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused",
+                "This Idempotency-Key was used for a different transfer; use a new key for a new request.", "idempotency-key-reused");
+        }
+
+        jobs.Reverse();
+        return Results.Ok(new TransferResponse(batchId, 0, jobs.Count, jobs.Select(j => JobView.From(j)).ToList()));
+    }
+
+    private static void CheckEndpoint(FieldErrors errors, string field, Endpoint? endpoint, EndpointDirection forbidden)
+    {
+        if (endpoint is null)
+        {
+            errors.Add(field, "no such endpoint");
+        }
+        else if (endpoint.Status != EndpointStatus.Active)
+        {
+            errors.Add(field, $"endpoint {endpoint.EndpointId} is {endpoint.Status.ToString().ToUpperInvariant()}; activate it first");
+        }
+        else if (endpoint.Direction == forbidden)
+        {
+            errors.Add(field, $"endpoint {endpoint.EndpointId} is {forbidden.ToString().ToUpperInvariant()} only");
+        }
+    }
+
+    /// <summary>What makes this version of the file this version: size, modification time, ETag.</summary>
+    private static string Identity(ExpandedFile f) =>
+        $"{f.Source.Size}|{f.Source.LastModified?.ToUnixTimeMilliseconds()}|{f.Source.ETag}";
+
+    private static string Hash(params string[] parts) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', parts))));
+}

@@ -1,0 +1,169 @@
+using Ferry.Connectors.Endpoints;
+using Ferry.Connectors.Local;
+using Ferry.Core.Audit;
+using Ferry.Core.Endpoints;
+using Ferry.Core.Jobs;
+using Ferry.Core.Secrets;
+using Ferry.Core.Tenancy;
+using Ferry.Engine.Jobs;
+using Ferry.Server.Api;
+using Ferry.Server.Api.Audit;
+using Ferry.Server.Api.Auth;
+using Ferry.Server.Api.Customers;
+using Ferry.Server.Api.Endpoints;
+using Ferry.Server.Api.Health;
+using Ferry.Server.Api.Jobs;
+using Ferry.Server.Api.Json;
+using Ferry.Server.Api.Transfers;
+using Ferry.Stores.Sqlite;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+
+namespace Ferry.Server.Hosting;
+
+/// <summary>
+/// `ferry serve`: the API and the engine in one process on the embedded store (SQLite in the data
+/// directory, local staging). Composes the layers; holds no logic of its own.
+/// </summary>
+public static class FerryHost
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        FerryOptions options;
+        try
+        {
+            options = builder.Configuration.GetSection("Ferry").Get<FerryOptions>() ?? new FerryOptions();
+        }
+        catch (InvalidOperationException ex)
+        {
+            return Fail($"the configuration cannot be read: {ex.InnerException?.Message ?? ex.Message}");
+        }
+
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            return Fail(string.Join(Environment.NewLine + "  ", ["the configuration is invalid:", .. problems]));
+        }
+
+        var data = new DataDirectory(options.DataDirectory);
+        string adminKey;
+        bool adminGenerated, secretGenerated;
+        SqliteDatabase database;
+        SecretCipher cipher;
+        try
+        {
+            data.Create();
+            adminKey = data.AdminKey(options.AdminKey, out adminGenerated);
+            cipher = new SecretCipher(data.SecretKey(options.SecretKey, out secretGenerated));
+            database = await SqliteDatabase.OpenAsync(data.Database, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            return Fail($"the data directory {data.Root} cannot be used: {ex.Message}");
+        }
+
+        Compose(builder, options, data, database, cipher, adminKey);
+        var app = builder.Build();
+        MapRoutes(app, adminKey);
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry");
+        if (secretGenerated)
+        {
+            logger.LogWarning("No Ferry:SecretKey configured: generated one into {Path}. Secrets at rest are only as safe as that file; set FERRY__SECRETKEY in production and back it up.",
+                Path.Combine(data.Root, "secret.key"));
+        }
+
+        await app.StartAsync().ConfigureAwait(false);
+        // Plain lines on stdout for the person who started it; the logs stay structured JSON.
+        Console.WriteLine($"Ferry is listening on {options.Listen} (data in {data.Root})");
+        Console.WriteLine(options.AdminKey is null
+            ? $"Admin key{(adminGenerated ? " (generated)" : "")}: {adminKey}  (stored in {Path.Combine(data.Root, "admin.key")})"
+            : "Admin key: from configuration (Ferry:AdminKey)");
+        await app.WaitForShutdownAsync().ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
+        return 0;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"ferry serve: {message}");
+        return 2;
+    }
+
+    private static void Compose(WebApplicationBuilder builder, FerryOptions options, DataDirectory data, SqliteDatabase database, SecretCipher cipher, string adminKey)
+    {
+        builder.WebHost.UseUrls(options.Listen);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiJson.MaxBodyBytes);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+
+        var s = builder.Services;
+        s.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownGraceSeconds + 20));
+        s.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        s.AddProblemDetails();
+        s.AddOpenApi("v1");
+        s.AddSingleton(options);
+        s.AddSingleton(TimeProvider.System);
+        s.AddSingleton(database);
+        s.AddSingleton<IJobStore>(new SqliteJobStore(database));
+        s.AddSingleton<IEndpointStore>(new SqliteEndpointStore(database));
+        s.AddSingleton<ITenantStore>(new SqliteTenantStore(database));
+        s.AddSingleton<IAuditLog>(new SqliteAuditLog(database));
+        s.AddSingleton<IConcurrencySlots>(new SqliteConcurrencySlots(database));
+        s.AddSingleton<ISecretStore>(new SqliteSecretStore(database, cipher));
+        s.AddSingleton<EndpointConnectors>();
+        s.AddSingleton<IEndpointConnectors>(sp => sp.GetRequiredService<EndpointConnectors>());
+        s.AddSingleton(sp => new EndpointConnectivity(sp.GetRequiredService<IEndpointConnectors>(), options.AllowPrivateNetworks));
+        s.AddSingleton(sp => new ApiKeyAuthentication(sp.GetRequiredService<ITenantStore>(), adminKey, TimeProvider.System));
+        s.AddSingleton(new EngineOptions
+        {
+            Region = options.Region,
+            Workers = options.Workers,
+            Lease = TimeSpan.FromSeconds(options.LeaseSeconds),
+            PollInterval = TimeSpan.FromSeconds(options.PollSeconds),
+            ShutdownGrace = TimeSpan.FromSeconds(options.ShutdownGraceSeconds),
+            Staging = new LocalConnector(data.Staging),
+        });
+        s.AddSingleton<EngineMetrics>();
+        s.AddSingleton<JobEngine>();
+        s.AddHostedService(sp => sp.GetRequiredService<JobEngine>());
+        s.AddHostedService<JobStateGauges>();
+        s.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(EngineMetrics.MeterName, JobStateGauges.MeterName)
+            .AddPrometheusExporter());
+    }
+
+    private static void MapRoutes(WebApplication app, string adminKey)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // Whatever slipped through is a 500 with no internals in it (the log has the details).
+            StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages();
+        var auth = app.Services.GetRequiredService<ApiKeyAuthentication>();
+        app.Use((context, next) => auth.InvokeAsync(context, _ => next()));
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        HealthApi.Map(app);
+        CustomersApi.Map(app);
+        EndpointsApi.Map(app);
+        TransfersApi.Map(app);
+        JobsApi.Map(app);
+        AuditApi.Map(app);
+        _ = adminKey;
+    }
+}

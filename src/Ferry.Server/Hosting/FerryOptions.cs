@@ -1,0 +1,83 @@
+namespace Ferry.Server.Hosting;
+
+/// <summary>
+/// The "Ferry" configuration section: appsettings.json, then FERRY__&lt;Name&gt; environment
+/// variables (e.g. FERRY__LISTEN=http://127.0.0.1:9000), then --Ferry:&lt;Name&gt;=value arguments.
+/// </summary>
+public sealed class FerryOptions
+{
+    /// <summary>Holds the SQLite database, the staging area and the generated keys.</summary>
+    public string DataDirectory { get; set; } = "ferry-data";
+
+    public string Listen { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>Bearer token for the admin API; generated into the data directory when not given.</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>Base64 of 32 bytes sealing secrets at rest; generated into the data directory when not given.</summary>
+    public string? SecretKey { get; set; }
+
+    public string Region { get; set; } = "local";
+
+    public int Workers { get; set; } = 8;
+
+    /// <summary>Jobs a customer may have not yet finished; beyond it new transfers get 429.</summary>
+    public int MaxActiveJobsPerCustomer { get; set; } = 10_000;
+
+    /// <summary>Files one transfer request may expand into.</summary>
+    public int MaxFilesPerRequest { get; set; } = 10_000;
+
+    /// <summary>Let endpoints point at loopback, private or link-local addresses (off: SSRF guard).</summary>
+    public bool AllowPrivateNetworks { get; set; }
+
+    public int LeaseSeconds { get; set; } = 30;
+
+    public double PollSeconds { get; set; } = 1;
+
+    public int ShutdownGraceSeconds { get; set; } = 10;
+
+    /// <summary>Every problem with the configuration, each naming its setting; empty when it is usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            problems.Add("Ferry:DataDirectory (FERRY__DATADIRECTORY) must name a directory");
+        }
+
+        if (!Uri.TryCreate(Listen, UriKind.Absolute, out var listen) || listen.Scheme is not ("http" or "https") || listen.Port <= 0)
+        {
+            problems.Add($"Ferry:Listen (FERRY__LISTEN) must be an http or https URL with a port, like http://127.0.0.1:8080, not '{Listen}'");
+        }
+
+        if (AdminKey is { Length: < 24 })
+        {
+            problems.Add("Ferry:AdminKey (FERRY__ADMINKEY) must be at least 24 characters; leave it unset to have one generated");
+        }
+
+        if (string.IsNullOrWhiteSpace(Region) || Region.Length > 64)
+        {
+            problems.Add("Ferry:Region (FERRY__REGION) must be 1-64 characters");
+        }
+
+        Check(problems, Workers, 1, 256, "Workers");
+        Check(problems, MaxActiveJobsPerCustomer, 1, 10_000_000, "MaxActiveJobsPerCustomer");
+        Check(problems, MaxFilesPerRequest, 1, 100_000, "MaxFilesPerRequest");
+        Check(problems, LeaseSeconds, 5, 3600, "LeaseSeconds");
+        Check(problems, ShutdownGraceSeconds, 0, 3600, "ShutdownGraceSeconds");
+        if (PollSeconds is < 0.05 or > 60)
+        {
+            problems.Add($"Ferry:PollSeconds (FERRY__POLLSECONDS) must be between 0.05 and 60, not {PollSeconds}");
+        }
+
+        return problems;
+    }
+
+    private static void Check(List<string> problems, int value, int min, int max, string name)
+    {
+        if (value < min || value > max)
+        {
+            problems.Add($"Ferry:{name} (FERRY__{name.ToUpperInvariant()}) must be between {min} and {max}, not {value}");
+        }
+    }
+}

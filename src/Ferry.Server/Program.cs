@@ -1,0 +1,3 @@
+using Ferry.Server.Hosting;
+
+return await FerryHost.RunAsync(args).ConfigureAwait(false);

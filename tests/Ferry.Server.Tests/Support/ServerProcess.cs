@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Ferry.Server.Tests.Support;
+
+/// <summary>
+/// A real `ferry-server` process on 127.0.0.1 with its own data directory, started as a user
+/// would start it; can be stopped gracefully, killed with SIGKILL and started again on the same data.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Dictionary<string, string> _settings;
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+
+    public ServerProcess(IDictionary<string, string>? settings = null)
+    {
+        DataDirectory = Path.Combine(Path.GetTempPath(), "ferry-server-" + Guid.NewGuid().ToString("N")[..8]);
+        Port = FreePort();
+        AdminKey = "test-admin-key-" + Guid.NewGuid().ToString("N");
+        _settings = new Dictionary<string, string>
+        {
+            ["FERRY__DATADIRECTORY"] = DataDirectory,
+            ["FERRY__LISTEN"] = $"http://127.0.0.1:{Port}",
+            ["FERRY__ADMINKEY"] = AdminKey,
+            // The rig's servers listen on loopback.
+            ["FERRY__ALLOWPRIVATENETWORKS"] = "true",
+            ["FERRY__POLLSECONDS"] = "0.2",
+            ["FERRY__LEASESECONDS"] = "6",
+            ["FERRY__SHUTDOWNGRACESECONDS"] = "5",
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string>())
+        {
+            _settings[k] = v;
+        }
+    }
+
+    public string DataDirectory { get; }
+
+    public int Port { get; }
+
+    public string AdminKey { get; }
+
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
+    public async Task StartAsync()
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ferry-server.dll"));
+        psi.Environment.Remove("AWS_CA_BUNDLE");
+        foreach (var (k, v) in _settings)
+        {
+            psi.Environment[k] = v;
+        }
+
+        _process = Process.Start(psi)!;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"ferry-server exited with {_process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                if ((await http.GetAsync("readyz")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"ferry-server did not become ready:\n{Output}");
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, as when a machine dies.</summary>
+    public async Task KillAsync()
+    {
+        _process!.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, as Ctrl-C or a service manager sends it; returns the exit code.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            await KillAsync();
+        }
+
+        _process?.Dispose();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
+}

@@ -13,9 +13,12 @@ public sealed class FerryClient : IDisposable
 
     public FerryClient(ServerProcess server, string token)
     {
+        Token = token;
         _http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(90) };
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
+
+    public string Token { get; }
 
     public sealed record Reply(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Message)
     {

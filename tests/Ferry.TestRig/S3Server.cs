@@ -98,4 +98,19 @@ public sealed class S3Server : IAsyncLifetime
 
         await Client.DeleteBucketAsync(bucket);
     }
+
+    /// <summary>A new S3 user of its own (so a test can suspend it without touching others); returns its keys.</summary>
+    public async Task<(string AccessKey, string SecretKey)> CreateUserAsync(string uid)
+    {
+        var access = "AK" + Guid.NewGuid().ToString("N")[..18].ToUpperInvariant();
+        var secret = Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N")[..8];
+        await RadosGwAdminAsync("user", "create", $"--uid={uid}", $"--display-name={uid}", $"--access-key={access}", $"--secret={secret}");
+        return (access, secret);
+    }
+
+    /// <summary>Suspends a user: every request it signs is refused from then on, as when a partner revokes access.</summary>
+    public Task SuspendUserAsync(string uid) => RadosGwAdminAsync("user", "suspend", $"--uid={uid}");
+
+    private Task RadosGwAdminAsync(params string[] args) =>
+        RigProcess.RunAsync("radosgw-admin", ["-c", Path.Combine(Directory, "ceph.conf"), "-n", "client.rgw.a", .. args], TimeSpan.FromSeconds(60));
 }

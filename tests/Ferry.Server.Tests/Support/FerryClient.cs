@@ -61,9 +61,9 @@ public sealed class FerryClient : IDisposable
         return new Reply(response.StatusCode, json, response);
     }
 
-    public async Task<string> RegisterSftpAsync(SftpServer sftp, string basePath, int maxConcurrency = 4)
+    public async Task<string> RegisterSftpAsync(SftpServer sftp, string basePath, int maxConcurrency = 4, int? port = null)
     {
-        var reply = await PostAsync("v1/endpoints", SftpBody(sftp, basePath, maxConcurrency));
+        var reply = await PostAsync("v1/endpoints", SftpBody(sftp, basePath, maxConcurrency, port: port));
         Assert.True(reply.Status == HttpStatusCode.Created, reply.Text);
         return reply.Str("endpoint_id");
     }

@@ -35,8 +35,8 @@ public sealed class ResilienceTests(Rig rig)
         Assert.Equal(1, proxy.Cuts);
         var attempts = job.GetProperty("attempts").EnumerateArray().ToList();
         Assert.True(attempts.Count >= 2, job.GetRawText());
-        Assert.Equal("retrying", attempts[0].GetProperty("outcome").GetString());
-        Assert.Equal("CONNECTION_FAILED", attempts[0].GetProperty("error_code").GetString());
+        Assert.True(attempts[0].GetProperty("outcome").GetString() == "retrying", job.GetRawText());
+        Assert.True(attempts[0].GetProperty("error_code").GetString() is "CONNECTION_FAILED" or "TIMEOUT", job.GetRawText());
         Assert.Equal(sha, await RandomData.Sha256OfFileAsync(Path.Combine(dir, "data.bin")));
         Assert.Empty(Directory.GetFiles(dir, "*.part"));
     }

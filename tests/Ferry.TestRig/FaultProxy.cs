@@ -114,7 +114,9 @@ public sealed class FaultProxy : IAsyncDisposable
 
             await to.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
             sent += n;
-            if (Interlocked.Add(ref _forwarded, n) >= Interlocked.Read(ref _cutAt))
+            var cutAt = Interlocked.Read(ref _cutAt);
+            // Only the copier that disarms the cut performs it: several may cross the line at once.
+            if (Interlocked.Add(ref _forwarded, n) >= cutAt && Interlocked.CompareExchange(ref _cutAt, long.MaxValue, cutAt) == cutAt)
             {
                 Cut();
                 return;
@@ -133,7 +135,6 @@ public sealed class FaultProxy : IAsyncDisposable
 
     private void Cut()
     {
-        Interlocked.Exchange(ref _cutAt, long.MaxValue);
         _refuseUntil = DateTime.UtcNow + Downtime;
         Cuts++;
         lock (_open)

@@ -36,7 +36,8 @@ public static class FerryHost
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // appsettings.json sits beside the binary; the data directory is relative to where Ferry was started.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         FerryOptions options;
         try
         {

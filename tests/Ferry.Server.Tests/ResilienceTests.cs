@@ -80,15 +80,8 @@ public sealed class ResilienceTests(Rig rig)
         await using var server = new ServerProcess();
         await server.StartAsync();
         using var client = await FerryClient.NewCustomerAsync(server);
-        const long size = 40L * 1024 * 1024;
-        var (bucket, sha) = await SourceObjectAsync(size, seed: 13);
-        // 8 MiB/s: the transfer takes about five seconds, long enough to be killed in the middle.
-        await using var proxy = new FaultProxy(rig.Sftp.Host, rig.Sftp.Port, bytesPerSecond: 8L * 1024 * 1024);
-        var dir = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
-        var src = await client.RegisterS3Async(rig.S3, bucket);
-        var dst = await client.RegisterSftpAsync(rig.Sftp, dir, port: proxy.Port);
-        var jobId = await OneJobAsync(client, src, "data.bin", dst, "data.bin");
-        await WaitForPartFileAsync(dir);
+        await using var proxy = new FaultProxy(rig.Sftp.Host, rig.Sftp.Port, bytesPerSecond: SlowBytesPerSecond);
+        var (jobId, dir, sha) = await StartSlowTransferAsync(client, proxy, seed: 13);
 
         await server.KillAsync();
         Assert.False(File.Exists(Path.Combine(dir, "data.bin")));
@@ -109,14 +102,8 @@ public sealed class ResilienceTests(Rig rig)
         await using var server = new ServerProcess(new Dictionary<string, string> { ["FERRY__SHUTDOWNGRACESECONDS"] = "1", ["FERRY__LEASESECONDS"] = "120" });
         await server.StartAsync();
         using var client = await FerryClient.NewCustomerAsync(server);
-        const long size = 40L * 1024 * 1024;
-        var (bucket, sha) = await SourceObjectAsync(size, seed: 14);
-        await using var proxy = new FaultProxy(rig.Sftp.Host, rig.Sftp.Port, bytesPerSecond: 8L * 1024 * 1024);
-        var dir = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
-        var src = await client.RegisterS3Async(rig.S3, bucket);
-        var dst = await client.RegisterSftpAsync(rig.Sftp, dir, port: proxy.Port);
-        var jobId = await OneJobAsync(client, src, "data.bin", dst, "data.bin");
-        await WaitForPartFileAsync(dir);
+        await using var proxy = new FaultProxy(rig.Sftp.Host, rig.Sftp.Port, bytesPerSecond: SlowBytesPerSecond);
+        var (jobId, dir, sha) = await StartSlowTransferAsync(client, proxy, seed: 14);
 
         Assert.Equal(0, await server.StopAsync(TimeSpan.FromSeconds(30)));
         Assert.Empty(Directory.GetFiles(dir, "*.part"));
@@ -127,6 +114,21 @@ public sealed class ResilienceTests(Rig rig)
         Assert.True(job.GetProperty("status").GetString() == "SUCCEEDED", job.GetRawText());
         Assert.Equal("released", job.GetProperty("attempts")[0].GetProperty("outcome").GetString());
         Assert.Equal(sha, await RandomData.Sha256OfFileAsync(Path.Combine(dir, "data.bin")));
+    }
+
+    /// <summary>8 MiB/s through the proxy: a 40 MiB transfer takes about five seconds, long enough to interrupt in the middle.</summary>
+    private const long SlowBytesPerSecond = 8L * 1024 * 1024;
+
+    /// <summary>S3 to SFTP through <paramref name="proxy"/>; returns once bytes are arriving at the target.</summary>
+    private async Task<(string JobId, string Dir, string Sha)> StartSlowTransferAsync(FerryClient client, FaultProxy proxy, int seed)
+    {
+        var (bucket, sha) = await SourceObjectAsync(40L * 1024 * 1024, seed);
+        var dir = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
+        var src = await client.RegisterS3Async(rig.S3, bucket);
+        var dst = await client.RegisterSftpAsync(rig.Sftp, dir, port: proxy.Port);
+        var jobId = await OneJobAsync(client, src, "data.bin", dst, "data.bin");
+        await WaitForPartFileAsync(dir);
+        return (jobId, dir, sha);
     }
 
     private async Task<(string Bucket, string Sha)> SourceObjectAsync(long size, int seed)

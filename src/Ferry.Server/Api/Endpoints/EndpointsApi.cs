@@ -157,20 +157,10 @@ internal static class EndpointsApi
 
     private static async Task<IResult> PatchAsync(string endpointId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
     {
-        if (!Caller.TryCustomer(http, out var customerId, out var denied))
-        {
-            return denied!;
-        }
-
-        var current = await s.Endpoints.GetAsync(customerId, endpointId, ct).ConfigureAwait(false);
+        var (current, refused) = await LoadForChangeAsync(endpointId, http, s, ifMatchRequired: true, ct).ConfigureAwait(false);
         if (current is null)
         {
-            return Problems.NotFound($"Endpoint {endpointId}");
-        }
-
-        if (CheckIfMatch(http, current, required: true) is { } precondition)
-        {
-            return precondition;
+            return refused!;
         }
 
         var (body, problem) = await JsonBody.ReadAsync<EndpointPatch>(http.Request, ct).ConfigureAwait(false);
@@ -225,20 +215,10 @@ internal static class EndpointsApi
 
     private static async Task<IResult> SetStatusAsync(string endpointId, EndpointStatus status, HttpContext http, [AsParameters] Services s, CancellationToken ct)
     {
-        if (!Caller.TryCustomer(http, out var customerId, out var denied))
-        {
-            return denied!;
-        }
-
-        var current = await s.Endpoints.GetAsync(customerId, endpointId, ct).ConfigureAwait(false);
+        var (current, refused) = await LoadForChangeAsync(endpointId, http, s, ifMatchRequired: false, ct).ConfigureAwait(false);
         if (current is null)
         {
-            return Problems.NotFound($"Endpoint {endpointId}");
-        }
-
-        if (CheckIfMatch(http, current, required: false) is { } precondition)
-        {
-            return precondition;
+            return refused!;
         }
 
         var after = current with { Status = status };
@@ -259,20 +239,10 @@ internal static class EndpointsApi
 
     private static async Task<IResult> RotateCredentialsAsync(string endpointId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
     {
-        if (!Caller.TryCustomer(http, out var customerId, out var denied))
-        {
-            return denied!;
-        }
-
-        var current = await s.Endpoints.GetAsync(customerId, endpointId, ct).ConfigureAwait(false);
+        var (current, refused) = await LoadForChangeAsync(endpointId, http, s, ifMatchRequired: false, ct).ConfigureAwait(false);
         if (current is null)
         {
-            return Problems.NotFound($"Endpoint {endpointId}");
-        }
-
-        if (CheckIfMatch(http, current, required: false) is { } precondition)
-        {
-            return precondition;
+            return refused!;
         }
 
         var (body, problem) = await JsonBody.ReadAsync<CredentialsInput>(http.Request, ct).ConfigureAwait(false);
@@ -300,18 +270,36 @@ internal static class EndpointsApi
             return problem;
         }
 
-        var reference = await s.Secrets.PutAsync(customerId, JsonSerializer.Serialize(credentials), ct).ConfigureAwait(false);
+        var reference = await s.Secrets.PutAsync(current.CustomerId, JsonSerializer.Serialize(credentials), ct).ConfigureAwait(false);
         var result = await SaveAsync(http, s, current, after with { SecretRef = reference, ValidatedAt = s.Time.GetUtcNow() }, "endpoint.credentials_rotated", ct)
             .ConfigureAwait(false);
         // Whichever secret lost is removed: the old one after a rotation, the new one after a conflict.
-        var saved = await s.Endpoints.GetAsync(customerId, endpointId, ct).ConfigureAwait(false);
+        var saved = await s.Endpoints.GetAsync(current.CustomerId, endpointId, ct).ConfigureAwait(false);
         var unused = saved?.SecretRef == reference ? current.SecretRef : reference;
         if (unused is not null)
         {
-            await s.Secrets.DeleteAsync(customerId, unused, CancellationToken.None).ConfigureAwait(false);
+            await s.Secrets.DeleteAsync(current.CustomerId, unused, CancellationToken.None).ConfigureAwait(false);
         }
 
         return result;
+    }
+
+    /// <summary>The caller's endpoint to change, or the 403/404/412/428 that stops the change.</summary>
+    private static async Task<(Endpoint? Current, IResult? Problem)> LoadForChangeAsync(
+        string endpointId, HttpContext http, Services s, bool ifMatchRequired, CancellationToken ct)
+    {
+        if (!Caller.TryCustomer(http, out var customerId, out var denied))
+        {
+            return (null, denied);
+        }
+
+        var current = await s.Endpoints.GetAsync(customerId, endpointId, ct).ConfigureAwait(false);
+        if (current is null)
+        {
+            return (null, Problems.NotFound($"Endpoint {endpointId}"));
+        }
+
+        return CheckIfMatch(http, current, ifMatchRequired) is { } precondition ? (null, precondition) : (current, null);
     }
 
     private static async Task<EndpointCredentials> LoadCredentialsAsync(Services s, Endpoint endpoint, CancellationToken ct) =>

@@ -39,7 +39,7 @@ public sealed class JobEngine : BackgroundService
         _metrics = metrics;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _executor = new JobExecutor(endpoints, connectors, audit, options, metrics, logger, _time);
+        _executor = new JobExecutor(connectors, audit, options, metrics, logger, _time);
     }
 
     /// <summary>Jobs this process is running now.</summary>
@@ -107,8 +107,7 @@ public sealed class JobEngine : BackgroundService
     private async Task<bool> TryStartAsync(TransferJob candidate, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var slots = await AcquireSlotsAsync(candidate, now, cancellationToken).ConfigureAwait(false);
-        if (slots is null)
+        if (await AcquireSlotsAsync(candidate, now, cancellationToken).ConfigureAwait(false) is not var (slots, endpoints))
         {
             return false;
         }
@@ -142,7 +141,7 @@ public sealed class JobEngine : BackgroundService
             var slotHeartbeat = RenewSlotsAsync(slots, candidate.JobId, renewSlots.Token);
             try
             {
-                await _executor.RunAsync(held, isRetry, _hardStop.Token).ConfigureAwait(false);
+                await _executor.RunAsync(held, endpoints, isRetry, _hardStop.Token).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -162,20 +161,21 @@ public sealed class JobEngine : BackgroundService
         return true;
     }
 
-    /// <summary>One slot on each endpoint the job touches, or none at all.</summary>
-    private async Task<List<(string Resource, int Slot)>?> AcquireSlotsAsync(TransferJob job, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the job's endpoints (once: the executor gets them too) and takes one slot on each, or
+    /// none at all. A missing endpoint needs no slot; the executor reports it as the job's error.
+    /// </summary>
+    private async Task<(List<(string Resource, int Slot)> Slots, JobEndpoints Endpoints)?> AcquireSlotsAsync(
+        TransferJob job, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var source = await _endpoints.GetAsync(job.CustomerId, job.SourceEndpointId, cancellationToken).ConfigureAwait(false);
+        var target = job.TargetEndpointId == job.SourceEndpointId
+            ? source
+            : await _endpoints.GetAsync(job.CustomerId, job.TargetEndpointId, cancellationToken).ConfigureAwait(false);
         var taken = new List<(string, int)>();
-        foreach (var endpointId in new[] { job.SourceEndpointId, job.TargetEndpointId }.Distinct(StringComparer.Ordinal))
+        foreach (var endpoint in new[] { source, target }.OfType<Endpoint>().DistinctBy(e => e.EndpointId))
         {
-            var endpoint = await _endpoints.GetAsync(job.CustomerId, endpointId, cancellationToken).ConfigureAwait(false);
-            // A missing endpoint is reported by the executor as the job's error; it needs no slot.
-            if (endpoint is null)
-            {
-                continue;
-            }
-
-            var resource = SlotResource(endpointId);
+            var resource = SlotResource(endpoint.EndpointId);
             var slot = await _slots.TryAcquireAsync(resource, Math.Max(1, endpoint.MaxConcurrency), job.JobId, now, now + _options.Lease, cancellationToken)
                 .ConfigureAwait(false);
             if (slot is null)
@@ -187,7 +187,7 @@ public sealed class JobEngine : BackgroundService
             taken.Add((resource, slot.Value));
         }
 
-        return taken;
+        return (taken, new JobEndpoints(source, target));
     }
 
     public static string SlotResource(string endpointId) => "endpoint:" + endpointId;

@@ -13,7 +13,6 @@ namespace Ferry.Engine.Jobs;
 /// transfer the moment it is lost.
 /// </summary>
 internal sealed class JobExecutor(
-    IEndpointStore endpoints,
     IEndpointConnectors connectors,
     IAuditLog audit,
     EngineOptions options,
@@ -24,7 +23,7 @@ internal sealed class JobExecutor(
     private readonly TransferRunner _runner = new(time);
 
     /// <param name="stopping">Cancelled when the process shuts down and the grace period is over.</param>
-    public async Task RunAsync(LeasedJob held, bool isRetry, CancellationToken stopping)
+    public async Task RunAsync(LeasedJob held, JobEndpoints endpoints, bool isRetry, CancellationToken stopping)
     {
         var job = held.Current;
         using var scope = logger.BeginScope(new Dictionary<string, object?>
@@ -42,7 +41,7 @@ internal sealed class JobExecutor(
         logger.LogInformation("Attempt {Attempt} of {Flow} {Source} -> {Target}", job.Attempts, job.FlowType, job.SourcePath, job.TargetPath);
         try
         {
-            var request = await BuildRequestAsync(held, policy, isRetry, transfer.Token).ConfigureAwait(false);
+            var request = await BuildRequestAsync(held, endpoints, policy, isRetry, transfer.Token).ConfigureAwait(false);
             var result = await _runner.RunAsync(request, transfer.Token).ConfigureAwait(false);
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
@@ -66,11 +65,11 @@ internal sealed class JobExecutor(
         }
     }
 
-    private async Task<TransferRequest> BuildRequestAsync(LeasedJob held, JobPolicy policy, bool isRetry, CancellationToken cancellationToken)
+    private async Task<TransferRequest> BuildRequestAsync(LeasedJob held, JobEndpoints endpoints, JobPolicy policy, bool isRetry, CancellationToken cancellationToken)
     {
         var job = held.Current;
-        var source = await GetEndpointAsync(job.CustomerId, job.SourceEndpointId, cancellationToken).ConfigureAwait(false);
-        var target = await GetEndpointAsync(job.CustomerId, job.TargetEndpointId, cancellationToken).ConfigureAwait(false);
+        var source = endpoints.Source ?? throw Gone(job.SourceEndpointId);
+        var target = endpoints.Target ?? throw Gone(job.TargetEndpointId);
         var hooks = new TransferHooks(
             BeforeCommit: held.RenewAsync,
             Delivered: (bytes, sha256, ct) => held.ApplyAsync((j, now) => JobStateMachine.StartVerifying(j, now, bytes, sha256), ct));
@@ -80,9 +79,8 @@ internal sealed class JobExecutor(
             job.JobId, policy.Transfer, options.Staging, Progress: null, IsRetry: isRetry || job.Attempts > 1, hooks);
     }
 
-    private async Task<Endpoint> GetEndpointAsync(string customerId, string endpointId, CancellationToken cancellationToken) =>
-        await endpoints.GetAsync(customerId, endpointId, cancellationToken).ConfigureAwait(false)
-        ?? throw FerryException.Permanent(ErrorCodes.NotFound, $"endpoint {endpointId} no longer exists");
+    private static FerryException Gone(string endpointId) =>
+        FerryException.Permanent(ErrorCodes.NotFound, $"endpoint {endpointId} no longer exists");
 
     private async Task SettleFailureAsync(LeasedJob held, JobPolicy policy, Exception ex, CancellationToken stopping, TimeSpan elapsed)
     {
@@ -161,3 +159,6 @@ internal sealed class JobExecutor(
     private Task AuditAsync(TransferJob job, string action, string changes) =>
         audit.AppendAsync(new AuditEntry(AuditIds.New(), job.CustomerId, time.GetUtcNow(), options.WorkerId, action, "job", job.JobId, changes), CancellationToken.None);
 }
+
+/// <summary>A job's two endpoints as the dispatcher read them when it took their slots (null: gone).</summary>
+internal sealed record JobEndpoints(Endpoint? Source, Endpoint? Target);

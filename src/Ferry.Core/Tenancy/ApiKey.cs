@@ -18,7 +18,7 @@ public sealed record ApiKey(string KeyId, string CustomerId, string Name, string
     /// <summary>A new key and the token to show once: "fry_" + key id + "_" + 43 base64url characters.</summary>
     public static (ApiKey Key, string Token) Issue(string customerId, string name, DateTimeOffset now)
     {
-        var keyId = "key_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var keyId = Ids.New("key_", 8);
         var token = $"{Prefix}{keyId}_{Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32))}";
         return (new ApiKey(keyId, customerId, name, Hash(token), now), token);
     }

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Ferry.Core;
 using Ferry.Core.Secrets;
 
 namespace Ferry.Server.Hosting;
@@ -40,7 +40,7 @@ internal sealed class DataDirectory(string root)
             return File.ReadAllText(path).Trim();
         }
 
-        var key = "fry_admin_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        var key = Ids.New("fry_admin_", 24);
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {

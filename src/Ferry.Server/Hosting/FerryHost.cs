@@ -73,7 +73,7 @@ public static class FerryHost
 
         Compose(builder, options, data, database, cipher, adminKey);
         var app = builder.Build();
-        MapRoutes(app, adminKey);
+        MapRoutes(app);
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry");
         if (secretGenerated)
@@ -147,7 +147,7 @@ public static class FerryHost
             .AddPrometheusExporter());
     }
 
-    private static void MapRoutes(WebApplication app, string adminKey)
+    private static void MapRoutes(WebApplication app)
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
@@ -165,6 +165,5 @@ public static class FerryHost
         TransfersApi.Map(app);
         JobsApi.Map(app);
         AuditApi.Map(app);
-        _ = adminKey;
     }
 }

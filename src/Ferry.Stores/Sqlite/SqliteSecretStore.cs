@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Ferry.Core;
 using Ferry.Core.Secrets;
 using Microsoft.Data.Sqlite;
 
@@ -23,7 +23,7 @@ public sealed class SqliteSecretStore : ISecretStore
 
     public async Task<string> PutAsync(string customerId, string value, CancellationToken cancellationToken)
     {
-        var reference = "secret:" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var reference = Ids.New("secret:", 12);
         await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = c.CreateCommand();
         cmd.CommandText = "INSERT INTO secrets (reference, customer_id, sealed, created_at) VALUES ($ref, $c, $sealed, $at)";

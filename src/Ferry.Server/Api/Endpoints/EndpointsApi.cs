@@ -1,5 +1,5 @@
+using Ferry.Core;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
@@ -84,7 +84,7 @@ internal static class EndpointsApi
         var now = s.Time.GetUtcNow();
         var endpoint = new Endpoint
         {
-            EndpointId = "ep_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
+            EndpointId = Ids.New("ep_", 8),
             CustomerId = customerId,
             Name = body.Name!.Trim(),
             Kind = kind.Value,
@@ -347,7 +347,7 @@ internal static class EndpointsApi
     }
 
     private static Task AuditAsync(Services s, HttpContext http, Endpoint endpoint, string action, string changes, CancellationToken ct) =>
-        s.Audit.AppendAsync(new AuditEntry(AuditIds.New(), endpoint.CustomerId, s.Time.GetUtcNow(), Caller.Of(http).Actor, action, "endpoint",
+        s.Audit.AppendAsync(new AuditEntry(Ids.New("aud_"), endpoint.CustomerId, s.Time.GetUtcNow(), Caller.Of(http).Actor, action, "endpoint",
             endpoint.EndpointId, changes), ct);
 
     /// <summary>The endpoint's public settings as JSON (the view: never credentials).</summary>

@@ -31,7 +31,7 @@ internal sealed record JobView(
             new PolicyView(Snake(p.Overwrite.ToString()), Snake(p.Verify.ToString()), p.Retry.MaxAttempts, p.Retry.InitialBackoff.TotalSeconds, p.Retry.MaxBackoff.TotalSeconds));
     }
 
-    private static string Snake(string pascal) => string.Concat(pascal.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+    private static string Snake(string pascal) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(pascal);
 
     /// <summary>Each claim opens an attempt; a retry, failure, success or release closes it.</summary>
     private static List<AttemptView> BuildAttempts(IReadOnlyList<JobEvent> events)

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Ferry.Core;
 using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
 using Ferry.Core.Jobs;
@@ -122,7 +122,7 @@ internal static class JobsApi
             var cancelled = await s.Jobs.ApplyAsync(JobStateMachine.Cancel(job, s.Time.GetUtcNow(), actor), ct).ConfigureAwait(false);
             if (cancelled is not null)
             {
-                await s.Audit.AppendAsync(new AuditEntry(AuditIds.New(), customerId, s.Time.GetUtcNow(), actor, "job.cancelled", "job", jobId), ct).ConfigureAwait(false);
+                await s.Audit.AppendAsync(new AuditEntry(Ids.New("aud_"), customerId, s.Time.GetUtcNow(), actor, "job.cancelled", "job", jobId), ct).ConfigureAwait(false);
                 return Results.Ok(JobView.From(cancelled));
             }
         }
@@ -161,7 +161,7 @@ internal static class JobsApi
         var actor = Caller.Of(http).Actor;
         var redrive = failed with
         {
-            JobId = "job_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10)),
+            JobId = Ids.New("job_"),
             // One re-drive per failed job: asking twice returns the first.
             IdempotencyKey = "redrive:" + failed.JobId,
             RedriveOf = failed.JobId,
@@ -188,7 +188,7 @@ internal static class JobsApi
         }
 
         s.Engine.Wake();
-        await s.Audit.AppendAsync(new AuditEntry(AuditIds.New(), customerId, now, actor, "job.redriven", "job", created.Job.JobId,
+        await s.Audit.AppendAsync(new AuditEntry(Ids.New("aud_"), customerId, now, actor, "job.redriven", "job", created.Job.JobId,
             $$"""{"redrive_of":"{{failed.JobId}}"}"""), ct).ConfigureAwait(false);
         return Results.Created($"/v1/jobs/{created.Job.JobId}", JobView.From(created.Job));
     }

@@ -1,3 +1,4 @@
+using Ferry.Core;
 using System.Security.Cryptography;
 using System.Text;
 using Ferry.Core.Audit;
@@ -67,7 +68,7 @@ internal static class TransfersApi
             return errors.ToResult();
         }
 
-        var batchId = clientKey.Length > 0 ? "bat_" + Hash(customerId, "idempotency-key", clientKey)[..24] : "bat_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var batchId = clientKey.Length > 0 ? "bat_" + Hash(customerId, "idempotency-key", clientKey)[..24] : Ids.New("bat_", 12);
         if (clientKey.Length > 0 && await ReplayAsync(s, customerId, batchId, source!, target!, ct).ConfigureAwait(false) is { } replay)
         {
             return replay;
@@ -108,7 +109,7 @@ internal static class TransfersApi
         var flow = $"{source!.Scheme}-to-{target!.Scheme}";
         var submissions = files.Select(f => JobStateMachine.Submit(new TransferJob
         {
-            JobId = "job_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10)),
+            JobId = Ids.New("job_"),
             CustomerId = customerId,
             FlowType = flow,
             SourceEndpointId = source.EndpointId,
@@ -128,7 +129,7 @@ internal static class TransfersApi
         if (fresh > 0)
         {
             s.Engine.Wake();
-            await s.Audit.AppendAsync(new AuditEntry(AuditIds.New(), customerId, now, actor, "transfer.requested", "batch", batchId,
+            await s.Audit.AppendAsync(new AuditEntry(Ids.New("aud_"), customerId, now, actor, "transfer.requested", "batch", batchId,
                 $$"""{"jobs_created":{{fresh}},"source_endpoint_id":"{{source.EndpointId}}","target_endpoint_id":"{{target.EndpointId}}"}"""), ct).ConfigureAwait(false);
         }
 

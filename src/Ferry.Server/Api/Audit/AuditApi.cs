@@ -11,12 +11,9 @@ internal sealed record AuditView(string AuditId, DateTimeOffset At, string Actor
 /// <summary>GET /v1/audit: the customer's audit trail, newest first.</summary>
 internal static class AuditApi
 {
-    public static void Map(IEndpointRouteBuilder app) => app.MapGet("/v1/audit", async (HttpContext http, IAuditLog audit, string? entity_id, string? cursor, int? limit, CancellationToken ct) =>
+    public static void Map(IEndpointRouteBuilder app) => app.MapCustomerGroup("/v1/audit").MapGet("", async (HttpContext http, IAuditLog audit, string? entity_id, string? cursor, int? limit, CancellationToken ct) =>
     {
-        if (!Caller.TryCustomer(http, out var customerId, out var denied))
-        {
-            return denied!;
-        }
+        var customerId = Caller.CustomerOf(http);
 
         if (limit is < 1 or > 1000)
         {

@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 
 namespace Ferry.Server.Api.Auth;
 
@@ -11,14 +13,16 @@ internal sealed record Caller(string? CustomerId, bool IsAdmin, string Actor)
 
     public void AttachTo(HttpContext context) => context.Items[ItemKey] = this;
 
-    /// <summary>The customer the call is scoped to, or a 403 for the admin key (it owns no endpoints or jobs).</summary>
-    public static bool TryCustomer(HttpContext context, out string customerId, out IResult? problem)
-    {
-        var caller = Of(context);
-        customerId = caller.CustomerId ?? "";
-        problem = caller.CustomerId is null
+    /// <summary>The customer of a call on a customer-scoped route (see <see cref="CustomerScope"/>).</summary>
+    public static string CustomerOf(HttpContext context) =>
+        Of(context).CustomerId ?? throw new InvalidOperationException("this route is not mapped through CustomerScope");
+}
+
+/// <summary>Routes that act within one customer: the admin key gets a 403 before any handler runs.</summary>
+internal static class CustomerScope
+{
+    public static RouteGroupBuilder MapCustomerGroup(this IEndpointRouteBuilder app, string prefix) =>
+        app.MapGroup(prefix).AddEndpointFilter(async (context, next) => Caller.Of(context.HttpContext).CustomerId is null
             ? Problems.Status(StatusCodes.Status403Forbidden, "Forbidden", "The admin key manages customers and keys; use a customer's API key for endpoints, transfers and jobs.")
-            : null;
-        return problem is null;
-    }
+            : await next(context).ConfigureAwait(false));
 }

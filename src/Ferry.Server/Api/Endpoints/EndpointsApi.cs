@@ -19,7 +19,7 @@ internal static class EndpointsApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/endpoints");
+        var group = app.MapCustomerGroup("/v1/endpoints");
         group.MapPost("", CreateAsync);
         group.MapGet("", ListAsync);
         group.MapGet("/{endpointId}", GetAsync);
@@ -34,10 +34,7 @@ internal static class EndpointsApi
 
     private static async Task<IResult> CreateAsync(HttpContext http, [AsParameters] Services s, CancellationToken ct)
     {
-        if (!Caller.TryCustomer(http, out var customerId, out var denied))
-        {
-            return denied!;
-        }
+        var customerId = Caller.CustomerOf(http);
 
         var (body, problem) = await JsonBody.ReadAsync<EndpointCreate>(http.Request, ct).ConfigureAwait(false);
         if (body is null)
@@ -130,10 +127,7 @@ internal static class EndpointsApi
 
     private static async Task<IResult> ListAsync(HttpContext http, [AsParameters] Services s, string? cursor, int? limit, CancellationToken ct)
     {
-        if (!Caller.TryCustomer(http, out var customerId, out var denied))
-        {
-            return denied!;
-        }
+        var customerId = Caller.CustomerOf(http);
 
         if (limit is < 1 or > 1000)
         {
@@ -146,10 +140,7 @@ internal static class EndpointsApi
 
     private static async Task<IResult> GetAsync(string endpointId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
     {
-        if (!Caller.TryCustomer(http, out var customerId, out var denied))
-        {
-            return denied!;
-        }
+        var customerId = Caller.CustomerOf(http);
 
         var endpoint = await s.Endpoints.GetAsync(customerId, endpointId, ct).ConfigureAwait(false);
         return endpoint is null ? Problems.NotFound($"Endpoint {endpointId}") : Respond(http, StatusCodes.Status200OK, endpoint);
@@ -273,9 +264,9 @@ internal static class EndpointsApi
         var reference = await s.Secrets.PutAsync(current.CustomerId, JsonSerializer.Serialize(credentials), ct).ConfigureAwait(false);
         var result = await SaveAsync(http, s, current, after with { SecretRef = reference, ValidatedAt = s.Time.GetUtcNow() }, "endpoint.credentials_rotated", ct)
             .ConfigureAwait(false);
-        // Whichever secret lost is removed: the old one after a rotation, the new one after a conflict.
-        var saved = await s.Endpoints.GetAsync(current.CustomerId, endpointId, ct).ConfigureAwait(false);
-        var unused = saved?.SecretRef == reference ? current.SecretRef : reference;
+        // Whichever secret lost is removed: the old one after a rotation, the new one after a version conflict.
+        var saved = result is IStatusCodeHttpResult { StatusCode: StatusCodes.Status200OK };
+        var unused = saved ? current.SecretRef : reference;
         if (unused is not null)
         {
             await s.Secrets.DeleteAsync(current.CustomerId, unused, CancellationToken.None).ConfigureAwait(false);
@@ -288,10 +279,7 @@ internal static class EndpointsApi
     private static async Task<(Endpoint? Current, IResult? Problem)> LoadForChangeAsync(
         string endpointId, HttpContext http, Services s, bool ifMatchRequired, CancellationToken ct)
     {
-        if (!Caller.TryCustomer(http, out var customerId, out var denied))
-        {
-            return (null, denied);
-        }
+        var customerId = Caller.CustomerOf(http);
 
         var current = await s.Endpoints.GetAsync(customerId, endpointId, ct).ConfigureAwait(false);
         if (current is null)

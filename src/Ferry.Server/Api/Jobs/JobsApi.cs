@@ -15,7 +15,7 @@ internal static class JobsApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/jobs");
+        var group = app.MapCustomerGroup("/v1/jobs");
         group.MapGet("", ListAsync);
         group.MapGet("/{jobId}", GetAsync);
         group.MapGet("/{jobId}/events", EventsAsync);
@@ -29,10 +29,7 @@ internal static class JobsApi
         HttpContext http, [AsParameters] Services s, string? status, string? endpoint_id, string? batch_id, DateTimeOffset? created_from,
         DateTimeOffset? created_before, string? cursor, int? limit, CancellationToken ct)
     {
-        if (!Caller.TryCustomer(http, out var customerId, out var denied))
-        {
-            return denied!;
-        }
+        var customerId = Caller.CustomerOf(http);
 
         var errors = new FieldErrors();
         JobStatus? wanted = null;
@@ -72,10 +69,7 @@ internal static class JobsApi
 
     private static async Task<IResult> GetAsync(string jobId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
     {
-        if (!Caller.TryCustomer(http, out var customerId, out var denied))
-        {
-            return denied!;
-        }
+        var customerId = Caller.CustomerOf(http);
 
         var job = await s.Jobs.GetAsync(customerId, jobId, ct).ConfigureAwait(false);
         return job is null ? Problems.NotFound($"Job {jobId}") : Results.Ok(JobView.From(job, await s.Jobs.GetEventsAsync(customerId, jobId, ct).ConfigureAwait(false)));
@@ -83,10 +77,7 @@ internal static class JobsApi
 
     private static async Task<IResult> EventsAsync(string jobId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
     {
-        if (!Caller.TryCustomer(http, out var customerId, out var denied))
-        {
-            return denied!;
-        }
+        var customerId = Caller.CustomerOf(http);
 
         var events = await s.Jobs.GetEventsAsync(customerId, jobId, ct).ConfigureAwait(false);
         return events.Count == 0 ? Problems.NotFound($"Job {jobId}") : Results.Ok(new { events = events.Select(EventView.Of) });
@@ -94,10 +85,7 @@ internal static class JobsApi
 
     private static async Task<IResult> CancelAsync(string jobId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
     {
-        if (!Caller.TryCustomer(http, out var customerId, out var denied))
-        {
-            return denied!;
-        }
+        var customerId = Caller.CustomerOf(http);
 
         var actor = Caller.Of(http).Actor;
         // A claim may land between the read and the write: the conditional write then fails, and we read again.
@@ -132,10 +120,7 @@ internal static class JobsApi
 
     private static async Task<IResult> RedriveAsync(string jobId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
     {
-        if (!Caller.TryCustomer(http, out var customerId, out var denied))
-        {
-            return denied!;
-        }
+        var customerId = Caller.CustomerOf(http);
 
         var failed = await s.Jobs.GetAsync(customerId, jobId, ct).ConfigureAwait(false);
         if (failed is null)

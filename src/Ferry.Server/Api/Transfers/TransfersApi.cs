@@ -27,16 +27,13 @@ internal sealed record TransferResponse(string BatchId, int Created, int Existin
 /// </summary>
 internal static class TransfersApi
 {
-    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/transfers", CreateAsync);
+    public static void Map(IEndpointRouteBuilder app) => app.MapCustomerGroup("/v1/transfers").MapPost("", CreateAsync);
 
     internal sealed record Services(IJobStore Jobs, IEndpointStore Endpoints, IEndpointConnectors Connectors, IAuditLog Audit, JobEngine Engine, FerryOptions Options, TimeProvider Time);
 
     private static async Task<IResult> CreateAsync(HttpContext http, [AsParameters] Services s, CancellationToken ct)
     {
-        if (!Caller.TryCustomer(http, out var customerId, out var denied))
-        {
-            return denied!;
-        }
+        var customerId = Caller.CustomerOf(http);
 
         var (body, problem) = await JsonBody.ReadAsync<TransferCreate>(http.Request, ct).ConfigureAwait(false);
         if (body is null)

@@ -11,7 +11,7 @@ public sealed record EngineOptions
     /// <summary>Recorded on each attempt; in multi-region deployments it also decides partition ownership.</summary>
     public string Region { get; init; } = "local";
 
-    /// <summary>Jobs this process runs at once.</summary>
+    /// <summary>Jobs this process runs at once; 0 runs none (an API-only process).</summary>
     public int Workers { get; init; } = 8;
 
     /// <summary>A job's lease; renewed every third of it, so a crashed worker's jobs are taken over within one lease.</summary>

@@ -45,11 +45,20 @@ public sealed class JobEngine : BackgroundService
     /// <summary>Jobs this process is running now.</summary>
     public int Running => _running.Count;
 
+    /// <summary>The dispatcher is running (always true for an API-only process, which has none).</summary>
+    public bool IsReady => _options.Workers == 0 || ExecuteTask is { IsCompleted: false };
+
     /// <summary>Looks for work now instead of at the next poll (called when jobs are created here).</summary>
     public void Wake() => _wake.Writer.TryWrite(true);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (_options.Workers == 0)
+        {
+            _logger.LogInformation("Engine {WorkerId}: no workers configured; this process only takes requests, others run the jobs", _options.WorkerId);
+            return;
+        }
+
         _logger.LogInformation("Engine {WorkerId} started in region {Region} with {Workers} workers", _options.WorkerId, _options.Region, _options.Workers);
         while (!stoppingToken.IsCancellationRequested)
         {

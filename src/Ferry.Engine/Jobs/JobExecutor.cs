@@ -158,7 +158,7 @@ internal sealed class JobExecutor(
     }
 
     private Task AuditAsync(TransferJob job, string action, string changes) =>
-        audit.AppendAsync(new AuditEntry(Ids.New("aud_"), job.CustomerId, time.GetUtcNow(), options.WorkerId, action, "job", job.JobId, changes), CancellationToken.None);
+        audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), job.CustomerId, time.GetUtcNow(), options.WorkerId, action, "job", job.JobId, changes), CancellationToken.None);
 }
 
 /// <summary>A job's two endpoints as the dispatcher read them when it took their slots (null: gone).</summary>

@@ -138,6 +138,7 @@ public static class FerryHost
             ShutdownGrace = TimeSpan.FromSeconds(options.ShutdownGraceSeconds),
             Staging = new LocalConnector(data.Staging),
         });
+        s.AddSingleton<ActiveJobCounts>();
         s.AddSingleton<EngineMetrics>();
         s.AddSingleton<JobEngine>();
         s.AddHostedService(sp => sp.GetRequiredService<JobEngine>());

@@ -19,6 +19,7 @@ public sealed class FerryOptions
 
     public string Region { get; set; } = "local";
 
+    /// <summary>Jobs this process runs at once; 0 makes it an API-only node that leaves the jobs to other processes.</summary>
     public int Workers { get; set; } = 8;
 
     /// <summary>Jobs a customer may have not yet finished; beyond it new transfers get 429.</summary>
@@ -60,7 +61,7 @@ public sealed class FerryOptions
             problems.Add("Ferry:Region (FERRY__REGION) must be 1-64 characters");
         }
 
-        Check(problems, Workers, 1, 256, "Workers");
+        Check(problems, Workers, 0, 256, "Workers");
         Check(problems, MaxActiveJobsPerCustomer, 1, 10_000_000, "MaxActiveJobsPerCustomer");
         Check(problems, MaxFilesPerRequest, 1, 100_000, "MaxFilesPerRequest");
         Check(problems, LeaseSeconds, 5, 3600, "LeaseSeconds");

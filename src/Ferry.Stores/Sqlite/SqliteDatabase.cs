@@ -3,19 +3,24 @@ using Microsoft.Data.Sqlite;
 namespace Ferry.Stores.Sqlite;
 
 /// <summary>
-/// The embedded database file shared by the SQLite stores (jobs, secrets, and those to come):
-/// one connection string, the schema created once, a pooled connection per operation.
+/// The embedded database file shared by the SQLite stores: one connection string, the schema
+/// created once, a pooled connection per read, and every write through one group-committing
+/// writer (<see cref="SqliteGroupCommit"/>).
 /// </summary>
-public sealed class SqliteDatabase
+public sealed class SqliteDatabase : IAsyncDisposable
 {
     private readonly string _connectionString;
+    private readonly SqliteGroupCommit _writer;
 
-    private SqliteDatabase(string connectionString) => _connectionString = connectionString;
+    private SqliteDatabase(string connectionString)
+    {
+        _connectionString = connectionString;
+        _writer = new SqliteGroupCommit(connectionString);
+    }
 
     /// <summary>Opens (creating if needed) the database at <paramref name="path"/> in WAL mode with Ferry's schema.</summary>
     public static async Task<SqliteDatabase> OpenAsync(string path, CancellationToken cancellationToken)
     {
-        // DefaultTimeout is also SQLite's busy timeout: writers from other processes wait, not fail.
         var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true, DefaultTimeout = 30 };
         var database = new SqliteDatabase(builder.ToString());
         await using var c = await database.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -25,6 +30,7 @@ public sealed class SqliteDatabase
         return database;
     }
 
+    /// <summary>A connection for reading (WAL: readers never wait for the writer). Writes go through <see cref="WriteAsync"/>.</summary>
     public async Task<SqliteConnection> ConnectAsync(CancellationToken cancellationToken)
     {
         var c = new SqliteConnection(_connectionString);
@@ -32,14 +38,22 @@ public sealed class SqliteDatabase
         return c;
     }
 
-    /// <summary>Runs one statement; returns the rows it changed.</summary>
-    public async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args)
-    {
-        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = Command(c, sql, args);
-        return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>
+    /// Runs <paramref name="write"/> inside a transaction it shares with other writes of this
+    /// process; completes once that transaction is durably committed. Commands must use the
+    /// transaction given; the write must not commit or roll it back itself.
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken) =>
+        _writer.WriteAsync(write, cancellationToken);
 
+    /// <summary>Runs one writing statement; returns the rows it changed.</summary>
+    public Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args) =>
+        WriteAsync(async (c, tx) =>
+        {
+            await using var cmd = Command(c, sql, args);
+            cmd.Transaction = tx;
+            return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
     /// <summary>Runs one query and maps every row.</summary>
     public async Task<List<T>> QueryAsync<T>(string sql, Func<SqliteDataReader, T> map, CancellationToken cancellationToken, params (string Name, object? Value)[] args)
     {
@@ -66,4 +80,6 @@ public sealed class SqliteDatabase
 
         return cmd;
     }
+
+    public ValueTask DisposeAsync() => _writer.DisposeAsync();
 }

@@ -23,41 +23,39 @@ public sealed class SqliteJobStore : IJobStore
     public async Task<JobCreation> CreateAsync(TransferJob job, JobEvent created, CancellationToken cancellationToken) =>
         (await CreateBatchAsync([new JobSubmission(job, [created])], cancellationToken).ConfigureAwait(false))[0];
 
-    public async Task<IReadOnlyList<JobCreation>> CreateBatchAsync(IReadOnlyList<JobSubmission> jobs, CancellationToken cancellationToken)
-    {
-        var results = new List<JobCreation>(jobs.Count);
-        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        // One transaction (one fsync) for the batch; each insert still decides on its own.
-        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var insert = c.CreateCommand();
-        insert.Transaction = tx;
-        insert.CommandText = $"INSERT INTO jobs ({SqliteSchema.JobColumns}) VALUES ({Parameters()}) ON CONFLICT DO NOTHING";
-        foreach (var (job, events) in jobs)
+    public Task<IReadOnlyList<JobCreation>> CreateBatchAsync(IReadOnlyList<JobSubmission> jobs, CancellationToken cancellationToken) =>
+        _database.WriteAsync<IReadOnlyList<JobCreation>>(async (c, tx) =>
         {
-            insert.Parameters.Clear();
-            AddJobParameters(insert, job);
-            if (await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            // One transaction for the batch; each insert still decides on its own.
+            var results = new List<JobCreation>(jobs.Count);
+            await using var insert = c.CreateCommand();
+            insert.Transaction = tx;
+            insert.CommandText = $"INSERT INTO jobs ({SqliteSchema.JobColumns}) VALUES ({Parameters()}) ON CONFLICT DO NOTHING";
+            foreach (var (job, events) in jobs)
             {
-                // Same idempotency key (or job id): the first job stands.
-                var existing = await QuerySingleAsync(c, tx, "customer_id = $c AND idempotency_key = $k", cancellationToken,
-                    ("$c", job.CustomerId), ("$k", job.IdempotencyKey)).ConfigureAwait(false)
-                    ?? await QuerySingleAsync(c, tx, "job_id = $id AND customer_id = $c", cancellationToken, ("$id", job.JobId), ("$c", job.CustomerId)).ConfigureAwait(false)
-                    ?? throw new InvalidOperationException($"job id {job.JobId} is taken by another customer's job");
-                results.Add(new JobCreation(existing, Created: false));
-                continue;
+                insert.Parameters.Clear();
+                AddJobParameters(insert, job);
+                if (await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+                {
+                    // Same idempotency key (or job id): the first job stands.
+                    var existing = await QuerySingleAsync(c, tx, "customer_id = $c AND idempotency_key = $k", cancellationToken,
+                        ("$c", job.CustomerId), ("$k", job.IdempotencyKey)).ConfigureAwait(false)
+                        ?? await QuerySingleAsync(c, tx, "job_id = $id AND customer_id = $c", cancellationToken, ("$id", job.JobId), ("$c", job.CustomerId)).ConfigureAwait(false)
+                        ?? throw new InvalidOperationException($"job id {job.JobId} is taken by another customer's job");
+                    results.Add(new JobCreation(existing, Created: false));
+                    continue;
+                }
+
+                foreach (var e in events)
+                {
+                    await InsertEventAsync(c, tx, e, cancellationToken).ConfigureAwait(false);
+                }
+
+                results.Add(new JobCreation(job, Created: true));
             }
 
-            foreach (var e in events)
-            {
-                await InsertEventAsync(c, tx, e, cancellationToken).ConfigureAwait(false);
-            }
-
-            results.Add(new JobCreation(job, Created: true));
-        }
-
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return results;
-    }
+            return results;
+        }, cancellationToken);
 
     public async Task<TransferJob?> GetAsync(string customerId, string jobId, CancellationToken cancellationToken)
     {
@@ -129,46 +127,44 @@ public sealed class SqliteJobStore : IJobStore
             """, cancellationToken, ("$now", Ms(now))).ConfigureAwait(false);
     }
 
-    public async Task<TransferJob?> ApplyAsync(JobTransition transition, CancellationToken cancellationToken)
-    {
-        var j = transition.After;
-        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var update = c.CreateCommand())
+    public Task<TransferJob?> ApplyAsync(JobTransition transition, CancellationToken cancellationToken) =>
+        _database.WriteAsync(async (c, tx) =>
         {
-            update.Transaction = tx;
-            var lease = transition.RequiredLeaseToken is null ? "" : " AND lease_token = $req_token AND lease_expires_at > $lease_valid_at";
-            update.CommandText = $"""
-                UPDATE jobs SET status = $status, attempts = $attempts, error_code = $error_code, error_message = $error_message,
-                    updated_at = $updated_at, next_attempt_at = $next_attempt_at, execution_region = $execution_region, bytes = $bytes,
-                    sha256 = $sha256, checkpoint = $checkpoint, lease_owner = $lease_owner, lease_token = $lease_token,
-                    lease_expires_at = $lease_expires_at, version = $version
-                WHERE job_id = $job_id AND customer_id = $customer_id AND version = $expected_version AND status = $expected_status
-                    AND status NOT IN {Terminal}{lease}
-                """;
-            AddJobParameters(update, j);
-            update.Parameters.AddWithValue("$expected_version", transition.ExpectedVersion);
-            update.Parameters.AddWithValue("$expected_status", Status(transition.ExpectedStatus));
-            if (transition.RequiredLeaseToken is { } token)
+            var j = transition.After;
+            await using (var update = c.CreateCommand())
             {
-                update.Parameters.AddWithValue("$req_token", token);
-                update.Parameters.AddWithValue("$lease_valid_at", Ms(transition.LeaseValidAt ?? j.UpdatedAt));
+                update.Transaction = tx;
+                var lease = transition.RequiredLeaseToken is null ? "" : " AND lease_token = $req_token AND lease_expires_at > $lease_valid_at";
+                update.CommandText = $"""
+                    UPDATE jobs SET status = $status, attempts = $attempts, error_code = $error_code, error_message = $error_message,
+                        updated_at = $updated_at, next_attempt_at = $next_attempt_at, execution_region = $execution_region, bytes = $bytes,
+                        sha256 = $sha256, checkpoint = $checkpoint, lease_owner = $lease_owner, lease_token = $lease_token,
+                        lease_expires_at = $lease_expires_at, version = $version
+                    WHERE job_id = $job_id AND customer_id = $customer_id AND version = $expected_version AND status = $expected_status
+                        AND status NOT IN {Terminal}{lease}
+                    """;
+                AddJobParameters(update, j);
+                update.Parameters.AddWithValue("$expected_version", transition.ExpectedVersion);
+                update.Parameters.AddWithValue("$expected_status", Status(transition.ExpectedStatus));
+                if (transition.RequiredLeaseToken is { } token)
+                {
+                    update.Parameters.AddWithValue("$req_token", token);
+                    update.Parameters.AddWithValue("$lease_valid_at", Ms(transition.LeaseValidAt ?? j.UpdatedAt));
+                }
+
+                if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+                {
+                    return null;
+                }
             }
 
-            if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            if (transition.Event is { } e)
             {
-                return null;
+                await InsertEventAsync(c, tx, e, cancellationToken).ConfigureAwait(false);
             }
-        }
 
-        if (transition.Event is { } e)
-        {
-            await InsertEventAsync(c, tx, e, cancellationToken).ConfigureAwait(false);
-        }
-
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return j;
-    }
+            return (TransferJob?)j;
+        }, cancellationToken);
 
     public async Task<int> CountActiveAsync(string customerId, CancellationToken cancellationToken)
     {

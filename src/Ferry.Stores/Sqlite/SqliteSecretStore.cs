@@ -24,14 +24,9 @@ public sealed class SqliteSecretStore : ISecretStore
     public async Task<string> PutAsync(string customerId, string value, CancellationToken cancellationToken)
     {
         var reference = Ids.New("secret:", 12);
-        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = c.CreateCommand();
-        cmd.CommandText = "INSERT INTO secrets (reference, customer_id, sealed, created_at) VALUES ($ref, $c, $sealed, $at)";
-        cmd.Parameters.AddWithValue("$ref", reference);
-        cmd.Parameters.AddWithValue("$c", customerId);
-        cmd.Parameters.AddWithValue("$sealed", _cipher.Encrypt(value, customerId, reference));
-        cmd.Parameters.AddWithValue("$at", _time.GetUtcNow().ToUnixTimeMilliseconds());
-        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await _database.ExecuteAsync("INSERT INTO secrets (reference, customer_id, sealed, created_at) VALUES ($ref, $c, $sealed, $at)", cancellationToken,
+            ("$ref", reference), ("$c", customerId), ("$sealed", _cipher.Encrypt(value, customerId, reference)), ("$at", _time.GetUtcNow().ToUnixTimeMilliseconds()))
+            .ConfigureAwait(false);
         return reference;
     }
 
@@ -47,13 +42,6 @@ public sealed class SqliteSecretStore : ISecretStore
             : null;
     }
 
-    public async Task DeleteAsync(string customerId, string reference, CancellationToken cancellationToken)
-    {
-        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = c.CreateCommand();
-        cmd.CommandText = "DELETE FROM secrets WHERE reference = $ref AND customer_id = $c";
-        cmd.Parameters.AddWithValue("$ref", reference);
-        cmd.Parameters.AddWithValue("$c", customerId);
-        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task DeleteAsync(string customerId, string reference, CancellationToken cancellationToken) =>
+        _database.ExecuteAsync("DELETE FROM secrets WHERE reference = $ref AND customer_id = $c", cancellationToken, ("$ref", reference), ("$c", customerId));
 }

@@ -46,7 +46,7 @@ internal static partial class CustomersApi
                 return Problems.NotFound($"API key {keyId} of customer {customerId}");
             }
 
-            await audit.AppendAsync(new AuditEntry(Ids.New("aud_"), customerId, time.GetUtcNow(), "admin", "api_key.revoked", "api_key", keyId), ct).ConfigureAwait(false);
+            await audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), customerId, time.GetUtcNow(), "admin", "api_key.revoked", "api_key", keyId), ct).ConfigureAwait(false);
             return Results.NoContent();
         });
     }
@@ -85,7 +85,7 @@ internal static partial class CustomersApi
 
         var (key, token) = ApiKey.Issue(id, "initial", now);
         await tenants.CreateApiKeyAsync(key, ct).ConfigureAwait(false);
-        await audit.AppendAsync(new AuditEntry(Ids.New("aud_"), id, now, "admin", "customer.created", "customer", id), ct).ConfigureAwait(false);
+        await audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), id, now, "admin", "customer.created", "customer", id), ct).ConfigureAwait(false);
         return Results.Created($"/v1/customers/{id}", new CustomerCreated(id, customer.Name, now, new ApiKeyView(key.KeyId, key.Name, now, null, token)));
     }
 
@@ -110,7 +110,7 @@ internal static partial class CustomersApi
         var now = time.GetUtcNow();
         var (key, token) = ApiKey.Issue(customerId, body.Name.Trim(), now);
         await tenants.CreateApiKeyAsync(key, ct).ConfigureAwait(false);
-        await audit.AppendAsync(new AuditEntry(Ids.New("aud_"), customerId, now, "admin", "api_key.created", "api_key", key.KeyId), ct).ConfigureAwait(false);
+        await audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), customerId, now, "admin", "api_key.created", "api_key", key.KeyId), ct).ConfigureAwait(false);
         return Results.Created($"/v1/customers/{customerId}/api-keys/{key.KeyId}", new ApiKeyView(key.KeyId, key.Name, now, null, token));
     }
 }

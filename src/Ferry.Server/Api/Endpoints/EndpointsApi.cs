@@ -335,7 +335,7 @@ internal static class EndpointsApi
     }
 
     private static Task AuditAsync(Services s, HttpContext http, Endpoint endpoint, string action, string changes, CancellationToken ct) =>
-        s.Audit.AppendAsync(new AuditEntry(Ids.New("aud_"), endpoint.CustomerId, s.Time.GetUtcNow(), Caller.Of(http).Actor, action, "endpoint",
+        s.Audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), endpoint.CustomerId, s.Time.GetUtcNow(), Caller.Of(http).Actor, action, "endpoint",
             endpoint.EndpointId, changes), ct);
 
     /// <summary>The endpoint's public settings as JSON (the view: never credentials).</summary>

@@ -23,7 +23,7 @@ internal static class HealthApi
                 return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready", detail: $"The job store does not answer: {ex.GetType().Name}");
             }
 
-            return engine.ExecuteTask is { IsCompleted: false }
+            return engine.IsReady
                 ? Results.Ok(new { status = "ready", running_here = engine.Running })
                 : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready", detail: "The engine is not running.");
         });

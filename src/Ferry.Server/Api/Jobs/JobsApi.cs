@@ -110,7 +110,7 @@ internal static class JobsApi
             var cancelled = await s.Jobs.ApplyAsync(JobStateMachine.Cancel(job, s.Time.GetUtcNow(), actor), ct).ConfigureAwait(false);
             if (cancelled is not null)
             {
-                await s.Audit.AppendAsync(new AuditEntry(Ids.New("aud_"), customerId, s.Time.GetUtcNow(), actor, "job.cancelled", "job", jobId), ct).ConfigureAwait(false);
+                await s.Audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), customerId, s.Time.GetUtcNow(), actor, "job.cancelled", "job", jobId), ct).ConfigureAwait(false);
                 return Results.Ok(JobView.From(cancelled));
             }
         }
@@ -146,7 +146,7 @@ internal static class JobsApi
         var actor = Caller.Of(http).Actor;
         var redrive = failed with
         {
-            JobId = Ids.New("job_"),
+            JobId = Ids.Sequential("job_"),
             // One re-drive per failed job: asking twice returns the first.
             IdempotencyKey = "redrive:" + failed.JobId,
             RedriveOf = failed.JobId,
@@ -173,7 +173,7 @@ internal static class JobsApi
         }
 
         s.Engine.Wake();
-        await s.Audit.AppendAsync(new AuditEntry(Ids.New("aud_"), customerId, now, actor, "job.redriven", "job", created.Job.JobId,
+        await s.Audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), customerId, now, actor, "job.redriven", "job", created.Job.JobId,
             $$"""{"redrive_of":"{{failed.JobId}}"}"""), ct).ConfigureAwait(false);
         return Results.Created($"/v1/jobs/{created.Job.JobId}", JobView.From(created.Job));
     }

@@ -113,6 +113,10 @@ public sealed class TransferFlowTests(Rig rig, SharedServer shared) : IClassFixt
         Assert.Equal(["in/a.csv", "in/b.csv"], listed.S3Objects.Select(o => o.Key).Order());
         var byBatch = await client.GetAsync($"v1/jobs?batch_id={reply.Str("batch_id")}");
         Assert.Equal(2, byBatch.Body.GetProperty("jobs").GetArrayLength());
+        var batch = await client.GetAsync($"v1/batches/{reply.Str("batch_id")}");
+        Assert.Equal((2, 0, 2), (batch.Body.GetProperty("jobs").GetInt32(), batch.Body.GetProperty("unfinished").GetInt32(),
+            batch.Body.GetProperty("by_status").GetProperty("SUCCEEDED").GetInt32()));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("v1/batches/bat_unknown")).Status);
     }
 
     private static async Task<System.Text.Json.JsonElement> RunOneAsync(FerryClient client, string src, string srcPath, string dst, string dstPath)

@@ -227,9 +227,24 @@ public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads
             put.IfNoneMatch = "*";
         }
 
-        await RunAsync(where, () => _s3.PutObjectAsync(put, cancellationToken), cancellationToken).ConfigureAwait(false);
-        var verified = await VerifyStoredAsync(key, length, Convert.ToHexStringLower(md5), where, cancellationToken).ConfigureAwait(false);
-        return new WriteResult(length, sha256, verified.ETag, verified.ServerVerified);
+        var response = await RunAsync(where, () => _s3.PutObjectAsync(put, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var md5Hex = Convert.ToHexStringLower(md5);
+        var etag = Unquote(response.ETag);
+        if (string.IsNullOrEmpty(etag))
+        {
+            var stored = await VerifyStoredAsync(key, length, md5Hex, where, cancellationToken).ConfigureAwait(false);
+            return new WriteResult(length, sha256, stored.ETag, stored.ServerVerified);
+        }
+
+        // The store checked the body against Content-MD5 before keeping it (BadDigest otherwise),
+        // so an accepted PUT holds exactly these bytes: no HEAD needed. Its ETag is that MD5
+        // unless SSE-KMS is on; any other ETag means something in between changed the body.
+        if (_options.Encryption != S3Encryption.Kms && !string.Equals(etag, md5Hex, StringComparison.OrdinalIgnoreCase))
+        {
+            throw FerryException.Transient(ErrorCodes.ChecksumMismatch, $"{where}: the store answered ETag {etag} for a body whose MD5 is {md5Hex}");
+        }
+
+        return new WriteResult(length, sha256, etag, ServerVerified: true);
     }
 
     /// <summary>

@@ -43,6 +43,9 @@ public interface IJobStore
     /// <summary>Jobs by status and flow across all customers, for metrics.</summary>
     Task<IReadOnlyList<JobCount>> CountByStatusAsync(CancellationToken cancellationToken);
 
+    /// <summary>One batch's jobs by status and flow (empty when the customer has no such batch).</summary>
+    Task<IReadOnlyList<JobCount>> CountBatchAsync(string customerId, string batchId, CancellationToken cancellationToken);
+
     /// <summary>A job's history in order; empty for another customer's job.</summary>
     Task<IReadOnlyList<JobEvent>> GetEventsAsync(string customerId, string jobId, CancellationToken cancellationToken);
 }

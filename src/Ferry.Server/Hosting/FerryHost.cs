@@ -165,6 +165,7 @@ public static class FerryHost
         EndpointsApi.Map(app);
         TransfersApi.Map(app);
         JobsApi.Map(app);
+        BatchesApi.Map(app);
         AuditApi.Map(app);
     }
 }

@@ -175,20 +175,15 @@ public sealed class SqliteJobStore : IJobStore
         return Convert.ToInt32(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public async Task<IReadOnlyList<JobCount>> CountByStatusAsync(CancellationToken cancellationToken)
-    {
-        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT status, flow_type, COUNT(*) FROM jobs GROUP BY status, flow_type";
-        var counts = new List<JobCount>();
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            counts.Add(new JobCount(ParseStatus(r.GetString(0)), r.GetString(1), r.GetInt64(2)));
-        }
+    public Task<IReadOnlyList<JobCount>> CountByStatusAsync(CancellationToken cancellationToken) =>
+        CountAsync("SELECT status, flow_type, COUNT(*) FROM jobs GROUP BY status, flow_type", cancellationToken);
 
-        return counts;
-    }
+    public Task<IReadOnlyList<JobCount>> CountBatchAsync(string customerId, string batchId, CancellationToken cancellationToken) =>
+        CountAsync("SELECT status, flow_type, COUNT(*) FROM jobs WHERE customer_id = $c AND batch_id = $b GROUP BY status, flow_type", cancellationToken,
+            ("$c", customerId), ("$b", batchId));
+
+    private async Task<IReadOnlyList<JobCount>> CountAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args) =>
+        await _database.QueryAsync(sql, r => new JobCount(ParseStatus(r.GetString(0)), r.GetString(1), r.GetInt64(2)), cancellationToken, args).ConfigureAwait(false);
 
     public async Task<IReadOnlyList<JobEvent>> GetEventsAsync(string customerId, string jobId, CancellationToken cancellationToken)
     {

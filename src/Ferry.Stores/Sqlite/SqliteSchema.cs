@@ -48,6 +48,7 @@ internal static class SqliteSchema
             PRIMARY KEY (job_id, version)
         );
         CREATE INDEX IF NOT EXISTS jobs_by_customer_status ON jobs (customer_id, status);
+        CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs (customer_id, batch_id) WHERE batch_id IS NOT NULL;
         CREATE TABLE IF NOT EXISTS customers (
             customer_id TEXT PRIMARY KEY,
             name TEXT NOT NULL,

@@ -224,4 +224,22 @@ public abstract class JobStoreConformanceTests
         Assert.Equal([JobStatus.Received, JobStatus.Queued, JobStatus.Running, JobStatus.Failed], events.Select(e => e.To));
         Assert.Equal(("AUTHENTICATION_FAILED", "wrong password"), (failed.ErrorCode, failed.ErrorMessage));
     }
+
+    [Fact]
+    public async Task CountBatch_CountsOneCustomersBatchByStatus()
+    {
+        var store = await OpenStoreAsync();
+        var customer = "acme-" + Guid.NewGuid().ToString("N")[..6];
+        var batch = "bat-" + Guid.NewGuid().ToString("N")[..8];
+        var first = await CreateQueuedAsync(store, NewJob(customer, batch: batch));
+        await CreateQueuedAsync(store, NewJob(customer, batch: batch));
+        await CreateQueuedAsync(store, NewJob(customer, batch: "another"));
+        await store.ApplyAsync(JobStateMachine.Cancel(first, T0, "api"), default);
+
+        var counts = await store.CountBatchAsync(customer, batch, default);
+
+        Assert.Equal([(JobStatus.Queued, 1L), (JobStatus.Cancelled, 1L)],
+            counts.GroupBy(c => c.Status).OrderBy(g => g.Key).Select(g => (g.Key, g.Sum(c => c.Count))));
+        Assert.Empty(await store.CountBatchAsync("globex", batch, default));
+    }
 }

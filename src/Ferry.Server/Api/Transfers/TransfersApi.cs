@@ -127,8 +127,9 @@ internal static class TransfersApi
         // cost a third of the API's throughput. Which jobs were new is in each job's history.
         var audited = s.Audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), customerId, now, actor, "transfer.requested", "batch", batchId,
             $$"""{"files":{{files.Count}},"source_endpoint_id":"{{source.EndpointId}}","target_endpoint_id":"{{target.EndpointId}}"}"""), ct);
-        var created = await s.Jobs.CreateBatchAsync(submissions, ct).ConfigureAwait(false);
-        await audited.ConfigureAwait(false);
+        var creating = s.Jobs.CreateBatchAsync(submissions, ct);
+        await Task.WhenAll(audited, creating).ConfigureAwait(false);
+        var created = await creating.ConfigureAwait(false);
         var fresh = created.Count(c => c.Created);
         if (fresh > 0)
         {

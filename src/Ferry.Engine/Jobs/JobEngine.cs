@@ -96,18 +96,20 @@ public sealed class JobEngine : BackgroundService
         var now = _time.GetUtcNow();
         // More candidates than free workers: some will be behind a full endpoint or won by another process.
         var candidates = await _jobs.FindRunnableAsync(now, (free * 4) + _running.Count, cancellationToken).ConfigureAwait(false);
+        // Candidates are tried a wave at a time, as many at once as there are free workers: their
+        // slot and claim writes then share commits instead of queueing one behind the other.
+        var waiting = new Queue<TransferJob>(candidates.Where(c => !_running.ContainsKey(c.JobId)));
         var started = 0;
-        foreach (var candidate in candidates)
+        while (started < free && waiting.Count > 0 && !cancellationToken.IsCancellationRequested)
         {
-            if (started >= free || cancellationToken.IsCancellationRequested)
+            var wave = new List<TransferJob>();
+            while (wave.Count < free - started && waiting.TryDequeue(out var next))
             {
-                break;
+                wave.Add(next);
             }
 
-            if (!_running.ContainsKey(candidate.JobId) && await TryStartAsync(candidate, cancellationToken).ConfigureAwait(false))
-            {
-                started++;
-            }
+            var outcomes = await Task.WhenAll(wave.Select(c => TryStartAsync(c, cancellationToken))).ConfigureAwait(false);
+            started += outcomes.Count(ok => ok);
         }
 
         return started;
@@ -223,20 +225,18 @@ public sealed class JobEngine : BackgroundService
         }
     }
 
-    private async Task ReleaseSlotsAsync(List<(string Resource, int Slot)> slots, string holder)
-    {
-        foreach (var (resource, slot) in slots)
+    private Task ReleaseSlotsAsync(List<(string Resource, int Slot)> slots, string holder) =>
+        Task.WhenAll(slots.Select(async s =>
         {
             try
             {
-                await _slots.ReleaseAsync(resource, slot, holder, CancellationToken.None).ConfigureAwait(false);
+                await _slots.ReleaseAsync(s.Resource, s.Slot, holder, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                _logger.LogWarning(ex, "Releasing slot {Slot} of {Resource} failed; it frees itself when it expires", slot, resource);
+                _logger.LogWarning(ex, "Releasing slot {Slot} of {Resource} failed; it frees itself when it expires", s.Slot, s.Resource);
             }
-        }
-    }
+        }));
 
     private async Task WaitForWorkAsync(CancellationToken stoppingToken)
     {

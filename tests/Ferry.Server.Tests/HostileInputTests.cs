@@ -43,6 +43,7 @@ public sealed class HostileInputTests(SharedServer shared) : IClassFixture<Share
         { "POST", "v1/endpoints", "{\"name\":\"x\",\"type\":\"s3\",\"max_concurrency\":0,\"s3\":{\"bucket\":\"ok-bucket\"}}", "application/json", 400, "max_concurrency" },
         { "POST", "v1/endpoints", "{\"name\":\"\",\"type\":\"s3\",\"s3\":{\"bucket\":\"ok-bucket\"}}", "application/json", 400, "name" },
         { "GET", "v1/jobs?limit=0", null, "", 400, "limit" },
+        { "GET", "v1/batches/bat_x?wait_seconds=61", null, "", 400, "wait_seconds" },
         { "GET", "v1/jobs?status=BOGUS", null, "", 400, "status" },
         { "GET", "v1/jobs?cursor=!!garbage!!", null, "", 400, "cursor" },
         { "GET", "v1/jobs?created_from=yesterday", null, "", 400, null },

@@ -104,9 +104,12 @@ public sealed class TransferFlowTests(Rig rig, SharedServer shared) : IClassFixt
         var jobs = reply.Body.GetProperty("jobs").EnumerateArray().ToList();
         Assert.Equal(["a.csv", "b.csv"], jobs.Select(j => j.GetProperty("source").GetProperty("path").GetString()).Order());
         Assert.All(jobs, j => Assert.Equal(reply.Str("batch_id"), j.GetProperty("batch_id").GetString()));
+        // Long polling: the answer comes when the whole batch has finished.
+        var finished = await client.GetAsync($"v1/batches/{reply.Str("batch_id")}?wait_seconds=60");
+        Assert.Equal(0, finished.Body.GetProperty("unfinished").GetInt32());
         foreach (var j in jobs)
         {
-            Assert.Equal("SUCCEEDED", (await client.WaitForJobAsync(j.GetProperty("job_id").GetString()!)).GetProperty("status").GetString());
+            Assert.Equal("SUCCEEDED", (await client.GetAsync($"v1/jobs/{j.GetProperty("job_id").GetString()}")).Str("status"));
         }
 
         var listed = await rig.S3.Client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket });

@@ -62,7 +62,7 @@ public sealed class TransferRunner
             await onDelivered(source.Size, delivered.Sha256, cancellationToken).ConfigureAwait(false);
         }
 
-        var sha256 = await Verifier.VerifyAsync(request.Target, source.Size, delivered.Sha256, request.EffectivePolicy.Verify, cancellationToken)
+        var sha256 = await Verifier.VerifyAsync(request.Target, source.Size, delivered, request.EffectivePolicy.Verify, cancellationToken)
             .ConfigureAwait(false);
         meter.Complete();
         return new TransferResult(request.Flow, strategy, source.Size, sha256, Skipped: false, _time.GetElapsedTime(started), notes);

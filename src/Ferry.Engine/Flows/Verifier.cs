@@ -1,3 +1,4 @@
+using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
 using Ferry.Core.Streams;
 using Ferry.Core.Transfers;
@@ -11,8 +12,16 @@ namespace Ferry.Engine.Flows;
 /// </summary>
 internal static class Verifier
 {
-    public static async Task<string?> VerifyAsync(TransferLocation target, long size, string? streamedSha256, VerifyMode mode, CancellationToken cancellationToken)
+    public static async Task<string?> VerifyAsync(TransferLocation target, long size, WriteResult delivered, VerifyMode mode, CancellationToken cancellationToken)
     {
+        var streamedSha256 = delivered.Sha256;
+        if (mode == VerifyMode.Checksum && delivered.ServerVerified && delivered.Size == size && streamedSha256 is not null)
+        {
+            // The store already confirmed these exact bytes as it took them (Content-MD5 per PUT or
+            // part, an ETag matching the MD5s sent); asking it again would repeat that answer.
+            return streamedSha256;
+        }
+
         var entry = await target.Connector.StatAsync(target.Path, cancellationToken).ConfigureAwait(false)
             ?? throw FerryException.Transient(ErrorCodes.NotFound, $"{target.Describe()} is missing right after delivery");
         if (entry.Size != size)

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
+using Ferry.TestRig;
 
 namespace Ferry.Cli.Tests;
 
@@ -13,7 +13,7 @@ public sealed class ServeCommandTests : IDisposable
     [Fact]
     public async Task Serve_AnswersTheApi_AndStopsGracefullyOnSigterm()
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var admin = "serve-test-admin-" + Guid.NewGuid().ToString("N");
         using var p = Start("serve", $"--Ferry:Listen=http://127.0.0.1:{port}", $"--Ferry:DataDirectory={_data}", $"--Ferry:AdminKey={admin}");
         var output = p.StandardOutput.ReadToEndAsync();
@@ -81,12 +81,5 @@ public sealed class ServeCommandTests : IDisposable
         using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
         return kill.ExitCode;
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

@@ -126,10 +126,5 @@ public sealed class EndpointsApiTests(Rig rig, SharedServer shared) : IClassFixt
         Assert.Equal(HttpStatusCode.Created, (await client.TransferAsync(src, "f.txt", dst, "f.txt")).Status);
     }
 
-    private static int ClosedPort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    private static int ClosedPort() => LoopbackPort.Free();
 }

@@ -92,7 +92,7 @@ public sealed class SftpConnectorTests(Rig rig)
     [Fact]
     public async Task NothingListening_FailsConnectionTransiently()
     {
-        var closedPort = FreePort();
+        var closedPort = LoopbackPort.Free();
         await using var c = new SftpConnector(Server.KeyUser() with { Port = closedPort });
 
         var ex = await Assert.ThrowsAsync<FerryException>(() => c.StatAsync("x", default));
@@ -183,14 +183,5 @@ public sealed class SftpConnectorTests(Rig rig)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
         return c.WriteAsync(path, new MemoryStream(bytes), bytes.Length, WriteOptions.Default, default);
-    }
-
-    private static int FreePort()
-    {
-        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
     }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text;
+using Ferry.TestRig;
 
 namespace Ferry.Server.Tests.Support;
 
@@ -17,7 +17,7 @@ public sealed class ServerProcess : IAsyncDisposable
     public ServerProcess(IDictionary<string, string>? settings = null)
     {
         DataDirectory = Path.Combine(Path.GetTempPath(), "ferry-server-" + Guid.NewGuid().ToString("N")[..8]);
-        Port = FreePort();
+        Port = LoopbackPort.Free();
         AdminKey = "test-admin-key-" + Guid.NewGuid().ToString("N");
         _settings = new Dictionary<string, string>
         {
@@ -149,12 +149,5 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             _output.AppendLine(line);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 }

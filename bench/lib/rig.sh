@@ -2,6 +2,7 @@
 # (OpenSSH sshd and Ceph RGW) on 127.0.0.1 in a temp directory that is removed on exit, and
 # configures rclone for them through environment variables.
 #   bench_rig S3_MEMSTORE_MIB      sets: work root src_dir dst_dir bucket, the rig's env, RCLONE_CONFIG_*
+#   cpu_cs NAME...                 CPU time (1/100 s) used so far by the processes with these names
 # src_dir belongs to the key user (ferryed, rclone remote "src"), dst_dir to the password user
 # (ferrypw, remote "dst"); the bucket "bench" exists (remote "s3").
 
@@ -15,6 +16,16 @@ bench_install() {
   [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Includes their exited children: sshd's per-connection processes end up in the listener's count.
+cpu_cs() {
+  local t=0 p v
+  for p in $(pgrep -x "$(IFS='|'; echo "$*")"); do
+    v=$(awk '{print $14+$15+$16+$17}' "/proc/$p/stat" 2>/dev/null) || v=0
+    t=$(( t + ${v:-0} ))
+  done
+  echo "$t"
 }
 
 bench_cleanup() {

@@ -78,6 +78,27 @@ internal sealed class SftpReadStream : ReadOnlyStream
         return fe;
     }
 
+    /// <summary>Closes the handle without parking a thread on the round trip (Dispose waits for it).</summary>
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            try
+            {
+                await _inner.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                _lease.MarkBroken();
+            }
+
+            _lease.Dispose();
+        }
+
+        GC.SuppressFinalize(this);
+        base.Dispose(disposing: false);
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)

@@ -35,5 +35,5 @@ public sealed class GuardAndGlobTests
     [InlineData("a.(b)+.txt", "a.(b)+.txt", true)]
     [InlineData("a.(b)+.txt", "a.bb.txt", false)]
     public void Glob_MatchesWithinAndAcrossDirectories(string glob, string path, bool matches) =>
-        Assert.Equal(matches, SourceExpander.GlobRegex(glob).IsMatch(path));
+        Assert.Equal(matches, Ferry.Core.Paths.Glob.ToRegex(glob).IsMatch(path));
 }

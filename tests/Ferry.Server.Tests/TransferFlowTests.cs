@@ -136,6 +136,6 @@ public sealed class TransferFlowTests(Rig rig, SharedServer shared) : IClassFixt
         return job;
     }
 
-    private static async Task<string> Sha256Async(Stream s) =>
+    internal static async Task<string> Sha256Async(Stream s) =>
         Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(s));
 }

@@ -22,6 +22,9 @@ public interface IJobStore
     /// </summary>
     Task<IReadOnlyList<JobCreation>> CreateBatchAsync(IReadOnlyList<JobSubmission> jobs, CancellationToken cancellationToken);
 
+    /// <summary>Which of <paramref name="idempotencyKeys"/> the customer already has a job for.</summary>
+    Task<IReadOnlySet<string>> FindExistingKeysAsync(string customerId, IReadOnlyCollection<string> idempotencyKeys, CancellationToken cancellationToken);
+
     /// <summary>The job, or null when it does not exist or belongs to another customer.</summary>
     Task<TransferJob?> GetAsync(string customerId, string jobId, CancellationToken cancellationToken);
 

@@ -3,9 +3,11 @@ using Ferry.Connectors.Local;
 using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
 using Ferry.Core.Jobs;
+using Ferry.Core.Schedules;
 using Ferry.Core.Secrets;
 using Ferry.Core.Tenancy;
 using Ferry.Engine.Jobs;
+using Ferry.Engine.Schedules;
 using Ferry.Server.Api;
 using Ferry.Server.Api.Audit;
 using Ferry.Server.Api.Auth;
@@ -13,6 +15,7 @@ using Ferry.Server.Api.Customers;
 using Ferry.Server.Api.Endpoints;
 using Ferry.Server.Api.Health;
 using Ferry.Server.Api.Jobs;
+using Ferry.Server.Api.Schedules;
 using Ferry.Server.Api.Json;
 using Ferry.Server.Api.Transfers;
 using Ferry.Stores.Sqlite;
@@ -143,6 +146,25 @@ public static class FerryHost
         s.AddSingleton<JobEngine>();
         s.AddHostedService(sp => sp.GetRequiredService<JobEngine>());
         s.AddHostedService<JobStateGauges>();
+        s.AddSingleton<IScheduleStore>(new SqliteScheduleStore(database));
+        s.AddSingleton(new ScheduleOptions { MaxActiveJobsPerCustomer = options.MaxActiveJobsPerCustomer });
+        s.AddSingleton(sp =>
+        {
+            var runner = ActivatorUtilities.CreateInstance<ScheduleRunner>(sp);
+            var engine = sp.GetRequiredService<JobEngine>();
+            var active = sp.GetRequiredService<ActiveJobCounts>();
+            runner.JobsCreated = (customerId, created) =>
+            {
+                active.Created(customerId, created);
+                engine.Wake();
+            };
+            return runner;
+        });
+        if (options.Workers > 0)
+        {
+            // Schedules fire where jobs run; API-only nodes still run schedules on request (POST .../run).
+            s.AddHostedService<Scheduler>();
+        }
         s.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(EngineMetrics.MeterName, JobStateGauges.MeterName)
             .AddPrometheusExporter());
@@ -164,6 +186,7 @@ public static class FerryHost
         CustomersApi.Map(app);
         EndpointsApi.Map(app);
         TransfersApi.Map(app);
+        SchedulesApi.Map(app);
         JobsApi.Map(app);
         BatchesApi.Map(app);
         AuditApi.Map(app);

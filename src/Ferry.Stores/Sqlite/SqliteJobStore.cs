@@ -57,6 +57,30 @@ public sealed class SqliteJobStore : IJobStore
             return results;
         }, cancellationToken);
 
+    public async Task<IReadOnlySet<string>> FindExistingKeysAsync(string customerId, IReadOnlyCollection<string> idempotencyKeys, CancellationToken cancellationToken)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in idempotencyKeys.Distinct().Chunk(500))
+        {
+            await using var cmd = c.CreateCommand();
+            cmd.CommandText = $"SELECT idempotency_key FROM jobs WHERE customer_id = $c AND idempotency_key IN ({string.Join(',', chunk.Select((_, i) => "$k" + i))})";
+            cmd.Parameters.AddWithValue("$c", customerId);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                cmd.Parameters.AddWithValue("$k" + i, chunk[i]);
+            }
+
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                found.Add(r.GetString(0));
+            }
+        }
+
+        return found;
+    }
+
     public async Task<TransferJob?> GetAsync(string customerId, string jobId, CancellationToken cancellationToken)
     {
         await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);

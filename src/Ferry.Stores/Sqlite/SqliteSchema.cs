@@ -88,6 +88,38 @@ internal static class SqliteSchema
             changes TEXT
         );
         CREATE INDEX IF NOT EXISTS audit_by_customer ON audit_log (customer_id, seq DESC);
+        CREATE TABLE IF NOT EXISTS schedules (
+            schedule_id TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            next_run_at INTEGER,
+            last_run_at INTEGER,
+            document TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS schedules_by_customer ON schedules (customer_id, schedule_id);
+        CREATE INDEX IF NOT EXISTS schedules_due ON schedules (next_run_at) WHERE status = 'ACTIVE' AND next_run_at IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS schedule_runs (
+            run_id TEXT PRIMARY KEY,
+            schedule_id TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            document TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS schedule_runs_by_schedule ON schedule_runs (schedule_id, run_id DESC);
+        CREATE TABLE IF NOT EXISTS schedule_decisions (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            schedule_id TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            path TEXT NOT NULL,
+            taken INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            job_id TEXT,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS decisions_by_schedule ON schedule_decisions (schedule_id, seq DESC);
+        CREATE INDEX IF NOT EXISTS decisions_by_path ON schedule_decisions (schedule_id, path, seq DESC);
+        CREATE INDEX IF NOT EXISTS decisions_by_run ON schedule_decisions (run_id);
         CREATE TABLE IF NOT EXISTS secrets (
             reference TEXT PRIMARY KEY,
             customer_id TEXT NOT NULL,

@@ -1,5 +1,4 @@
 using Ferry.Core;
-using System.Globalization;
 using System.Text.Json;
 using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
@@ -287,7 +286,7 @@ internal static class EndpointsApi
             return (null, Problems.NotFound($"Endpoint {endpointId}"));
         }
 
-        return CheckIfMatch(http, current, ifMatchRequired) is { } precondition ? (null, precondition) : (current, null);
+        return IfMatch.Check(http, "endpoint", current.Version, ifMatchRequired) is { } precondition ? (null, precondition) : (current, null);
     }
 
     private static async Task<EndpointCredentials> LoadCredentialsAsync(Services s, Endpoint endpoint, CancellationToken ct) =>
@@ -300,35 +299,16 @@ internal static class EndpointsApi
         after = after with { Version = current.Version + 1, UpdatedAt = s.Time.GetUtcNow() };
         if (!await s.Endpoints.UpdateAsync(after, current.Version, ct).ConfigureAwait(false))
         {
-            return Problems.Status(StatusCodes.Status412PreconditionFailed, "Precondition failed",
-                $"Endpoint {current.EndpointId} was changed by someone else meanwhile; read it again and retry with its new ETag.", "version-conflict");
+            return IfMatch.Conflict("Endpoint", current.EndpointId);
         }
 
         await AuditAsync(s, http, after, action, Changes(current, after), ct).ConfigureAwait(false);
         return Respond(http, StatusCodes.Status200OK, after);
     }
 
-    /// <summary>412 when If-Match names another version; 428 when it is required and missing.</summary>
-    private static IResult? CheckIfMatch(HttpContext http, Endpoint current, bool required)
-    {
-        var ifMatch = http.Request.Headers.IfMatch.ToString();
-        if (ifMatch.Length == 0)
-        {
-            return required
-                ? Problems.Status(StatusCodes.Status428PreconditionRequired, "Precondition required",
-                    $"Send If-Match with the endpoint's ETag (\"{current.Version}\") so a concurrent change is not overwritten.")
-                : null;
-        }
-
-        return ifMatch.Trim().Trim('"') == current.Version.ToString(CultureInfo.InvariantCulture) || ifMatch.Trim() == "*"
-            ? null
-            : Problems.Status(StatusCodes.Status412PreconditionFailed, "Precondition failed",
-                $"If-Match {ifMatch} does not match the endpoint's current version \"{current.Version}\".", "version-conflict");
-    }
-
     private static IResult Respond(HttpContext http, int status, Endpoint endpoint)
     {
-        http.Response.Headers.ETag = $"\"{endpoint.Version}\"";
+        IfMatch.SetETag(http, endpoint.Version);
         return status == StatusCodes.Status201Created
             ? Results.Created($"/v1/endpoints/{endpoint.EndpointId}", EndpointView.From(endpoint))
             : Results.Ok(EndpointView.From(endpoint));

@@ -7,7 +7,11 @@ internal sealed record LocationView(string EndpointId, string Path);
 internal sealed record AttemptView(
     int Number, string? Worker, string? Region, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string? Outcome, string? ErrorCode, string? ErrorMessage);
 
-internal sealed record PolicyView(string Overwrite, string Verify, int MaxAttempts, double InitialBackoffSeconds, double MaxBackoffSeconds);
+internal sealed record PolicyView(string Overwrite, string Verify, int MaxAttempts, double InitialBackoffSeconds, double MaxBackoffSeconds)
+{
+    public static PolicyView From(JobPolicy p) =>
+        new(JobView.Snake(p.Overwrite.ToString()), JobView.Snake(p.Verify.ToString()), p.Retry.MaxAttempts, p.Retry.InitialBackoff.TotalSeconds, p.Retry.MaxBackoff.TotalSeconds);
+}
 
 internal sealed record JobView(
     string JobId, string Status, string FlowType, LocationView Source, LocationView Target, string? BatchId, string? RedriveOf,
@@ -28,10 +32,10 @@ internal sealed record JobView(
         return new JobView(j.JobId, StatusName(j.Status), j.FlowType, new(j.SourceEndpointId, j.SourcePath), new(j.TargetEndpointId, j.TargetPath),
             j.BatchId, j.RedriveOf, j.Attempts, attempts, j.Bytes, j.Sha256, j.ErrorCode, j.ErrorMessage, j.CreatedAt, j.UpdatedAt, started, finished,
             duration, duration > 0 && j.Status == JobStatus.Succeeded ? j.Bytes / duration : null, j.IsTerminal ? null : j.NextAttemptAt, j.ExecutionRegion,
-            new PolicyView(Snake(p.Overwrite.ToString()), Snake(p.Verify.ToString()), p.Retry.MaxAttempts, p.Retry.InitialBackoff.TotalSeconds, p.Retry.MaxBackoff.TotalSeconds));
+            PolicyView.From(p));
     }
 
-    private static string Snake(string pascal) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(pascal);
+    internal static string Snake(string pascal) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(pascal);
 
     /// <summary>Each claim opens an attempt; a retry, failure, success or release closes it.</summary>
     private static List<AttemptView> BuildAttempts(IReadOnlyList<JobEvent> events)

@@ -1,13 +1,9 @@
-using System.Text;
-using System.Text.RegularExpressions;
 using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
+using Ferry.Core.Jobs;
 using Ferry.Core.Paths;
 
 namespace Ferry.Server.Api.Transfers;
-
-/// <summary>One file a request expanded to, and where it goes.</summary>
-internal sealed record ExpandedFile(RemoteEntry Source, string SourcePath, string TargetPath);
 
 /// <summary>
 /// Turns a request's source path into files: a file is itself; a directory or prefix is every
@@ -17,17 +13,17 @@ internal sealed record ExpandedFile(RemoteEntry Source, string SourcePath, strin
 /// </summary>
 internal static class SourceExpander
 {
-    public static bool IsGlob(string path) => path.IndexOfAny(['*', '?']) >= 0;
+    public static bool IsGlob(string path) => Glob.IsGlob(path);
 
     /// <exception cref="ExpansionException">The request names nothing, or too much.</exception>
-    public static async Task<IReadOnlyList<ExpandedFile>> ExpandAsync(IConnector source, string sourcePath, string targetPath, int maxFiles, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<FileToTransfer>> ExpandAsync(IConnector source, string sourcePath, string targetPath, int maxFiles, CancellationToken cancellationToken)
     {
         if (IsGlob(sourcePath))
         {
             var segments = sourcePath.Split('/');
-            var firstGlob = Array.FindIndex(segments, IsGlob);
+            var firstGlob = Array.FindIndex(segments, Glob.IsGlob);
             var root = string.Join('/', segments[..firstGlob]);
-            var pattern = GlobRegex(string.Join('/', segments[firstGlob..]));
+            var pattern = Glob.ToRegex(string.Join('/', segments[firstGlob..]));
             var recursive = segments.Length - firstGlob > 1 || sourcePath.Contains("**", StringComparison.Ordinal);
             var files = await ListAsync(source, root, recursive, maxFiles, rel => pattern.IsMatch(rel), cancellationToken).ConfigureAwait(false);
             return Map(files, root, targetPath, sourcePath);
@@ -41,7 +37,7 @@ internal static class SourceExpander
             if (entry is { IsDirectory: false })
             {
                 var target = targetPath.EndsWith('/') ? targetPath + RemotePath.FileName(normalized) : targetPath;
-                return [new ExpandedFile(entry, normalized, RemotePath.Normalize(target))];
+                return [new FileToTransfer(entry, normalized, RemotePath.Normalize(target))];
             }
         }
 
@@ -78,7 +74,7 @@ internal static class SourceExpander
         return files;
     }
 
-    private static IReadOnlyList<ExpandedFile> Map(List<(RemoteEntry Entry, string Relative)> files, string root, string targetPath, string asked)
+    private static IReadOnlyList<FileToTransfer> Map(List<(RemoteEntry Entry, string Relative)> files, string root, string targetPath, string asked)
     {
         if (files.Count == 0)
         {
@@ -88,7 +84,7 @@ internal static class SourceExpander
         var targetDir = RemotePath.Normalize(targetPath);
         return files
             .OrderBy(f => f.Relative, StringComparer.Ordinal)
-            .Select(f => new ExpandedFile(f.Entry, RemotePath.Combine(root, f.Relative).TrimStart('/'), RemotePath.Combine(targetDir, f.Relative).TrimStart('/')))
+            .Select(f => new FileToTransfer(f.Entry, RemotePath.Combine(root, f.Relative).TrimStart('/'), RemotePath.Combine(targetDir, f.Relative).TrimStart('/')))
             .ToList();
     }
 
@@ -101,35 +97,6 @@ internal static class SourceExpander
 
     /// <summary>Ferry's own in-flight files (".part") are never picked up as sources.</summary>
     private static bool IsTemporary(string relative) => relative.EndsWith(".part", StringComparison.Ordinal);
-
-    internal static Regex GlobRegex(string glob)
-    {
-        var sb = new StringBuilder("^");
-        for (var i = 0; i < glob.Length; i++)
-        {
-            var c = glob[i];
-            switch (c)
-            {
-                case '*' when i + 1 < glob.Length && glob[i + 1] == '*':
-                    // "**/" matches zero or more directories; a trailing "**" anything below.
-                    var slash = i + 2 < glob.Length && glob[i + 2] == '/';
-                    sb.Append(slash ? "(?:.*/)?" : ".*");
-                    i += slash ? 2 : 1;
-                    break;
-                case '*':
-                    sb.Append("[^/]*");
-                    break;
-                case '?':
-                    sb.Append("[^/]");
-                    break;
-                default:
-                    sb.Append(Regex.Escape(c.ToString()));
-                    break;
-            }
-        }
-
-        return new Regex(sb.Append('$').ToString(), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
-    }
 }
 
 internal sealed class ExpansionException(string reason, bool tooMany) : Exception(reason)

@@ -1,6 +1,4 @@
 using Ferry.Core;
-using System.Security.Cryptography;
-using System.Text;
 using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
 using Ferry.Core.Errors;
@@ -66,7 +64,7 @@ internal static class TransfersApi
             return errors.ToResult();
         }
 
-        var batchId = clientKey.Length > 0 ? "bat_" + Hash(customerId, "idempotency-key", clientKey)[..24] : Ids.Sequential("bat_");
+        var batchId = clientKey.Length > 0 ? FileJobs.ClientBatchId(customerId, clientKey) : Ids.Sequential("bat_");
         if (clientKey.Length > 0 && await ReplayAsync(s, customerId, batchId, source!, target!, ct).ConfigureAwait(false) is { } replay)
         {
             return replay;
@@ -78,7 +76,7 @@ internal static class TransfersApi
             return Problems.TooManyRequests(http, 30, $"{active} jobs are still queued or running (the limit is {s.Options.MaxActiveJobsPerCustomer}); try again when some have finished.");
         }
 
-        IReadOnlyList<ExpandedFile> files;
+        IReadOnlyList<FileToTransfer> files;
         try
         {
             var connector = await s.Connectors.GetAsync(source!, ct).ConfigureAwait(false);
@@ -104,29 +102,14 @@ internal static class TransfersApi
 
         var now = s.Time.GetUtcNow();
         var actor = Caller.Of(http).Actor;
-        var flow = $"{source!.Scheme}-to-{target!.Scheme}";
-        var submissions = files.Select(f => JobStateMachine.Submit(new TransferJob
-        {
-            JobId = Ids.Sequential("job_"),
-            CustomerId = customerId,
-            FlowType = flow,
-            SourceEndpointId = source.EndpointId,
-            SourcePath = f.SourcePath,
-            TargetEndpointId = target.EndpointId,
-            TargetPath = f.TargetPath,
-            IdempotencyKey = clientKey.Length > 0
-                ? Hash(customerId, "idempotency-key", clientKey, f.SourcePath)
-                : Hash(customerId, source.EndpointId, f.SourcePath, target.EndpointId, f.TargetPath, Identity(f)),
-            BatchId = batchId,
-            PolicyJson = policy!.ToJson(),
-            CreatedAt = now,
-            UpdatedAt = now,
-        }, actor)).ToList();
+        var submissions = files.Select(f => FileJobs.Submit(customerId, source!, target!, f,
+            clientKey.Length > 0 ? FileJobs.ClientKey(customerId, clientKey, f.SourcePath) : FileJobs.Key(customerId, source!.EndpointId, f, target!.EndpointId),
+            batchId, policy!, now, actor)).ToList();
         // The request is audited as asked (files and places), written alongside the jobs rather
         // than after them: concurrent writes share one commit, and a second commit per request
         // cost a third of the API's throughput. Which jobs were new is in each job's history.
         var audited = s.Audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), customerId, now, actor, "transfer.requested", "batch", batchId,
-            $$"""{"files":{{files.Count}},"source_endpoint_id":"{{source.EndpointId}}","target_endpoint_id":"{{target.EndpointId}}"}"""), ct);
+            $$"""{"files":{{files.Count}},"source_endpoint_id":"{{source!.EndpointId}}","target_endpoint_id":"{{target!.EndpointId}}"}"""), ct);
         var creating = s.Jobs.CreateBatchAsync(submissions, ct);
         await Task.WhenAll(audited, creating).ConfigureAwait(false);
         var created = await creating.ConfigureAwait(false);
@@ -169,7 +152,8 @@ internal static class TransfersApi
         return Results.Ok(new TransferResponse(batchId, 0, jobs.Count, jobs.Select(j => JobView.From(j)).ToList()));
     }
 
-    private static void CheckEndpoint(FieldErrors errors, string field, Endpoint? endpoint, EndpointDirection forbidden)
+    /// <summary>The endpoint exists, is ACTIVE and may be used in this direction (forbidden: the direction it is limited to).</summary>
+    internal static void CheckEndpoint(FieldErrors errors, string field, Endpoint? endpoint, EndpointDirection forbidden)
     {
         if (endpoint is null)
         {
@@ -184,11 +168,4 @@ internal static class TransfersApi
             errors.Add(field, $"endpoint {endpoint.EndpointId} is {forbidden.ToString().ToUpperInvariant()} only");
         }
     }
-
-    /// <summary>What makes this version of the file this version: size, modification time, ETag.</summary>
-    private static string Identity(ExpandedFile f) =>
-        $"{f.Source.Size}|{f.Source.LastModified?.ToUnixTimeMilliseconds()}|{f.Source.ETag}";
-
-    private static string Hash(params string[] parts) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', parts))));
 }

@@ -62,7 +62,7 @@ internal static class SchedulesApi
         };
         var errors = new FieldErrors();
         var schedule = ScheduleInput.Build(errors, body, blank, creating: true);
-        if (schedule is null || await CheckEndpointsAsync(errors, s, schedule, ct).ConfigureAwait(false) is { } invalid)
+        if (schedule is null || !await EndpointsUsableAsync(errors, s, schedule, ct).ConfigureAwait(false))
         {
             return errors.ToResult();
         }
@@ -116,7 +116,7 @@ internal static class SchedulesApi
 
         var errors = new FieldErrors();
         var after = ScheduleInput.Build(errors, body, current, creating: false);
-        if (after is null || await CheckEndpointsAsync(errors, s, after, ct).ConfigureAwait(false) is { } invalid)
+        if (after is null || !await EndpointsUsableAsync(errors, s, after, ct).ConfigureAwait(false))
         {
             return errors.ToResult();
         }
@@ -211,14 +211,14 @@ internal static class SchedulesApi
         return Results.Ok(new { decisions = decisions.Select(DecisionView.From) });
     }
 
-    /// <summary>Both endpoints must exist, be ACTIVE and allow their direction; returns the errors' owner when not.</summary>
-    private static async Task<FieldErrors?> CheckEndpointsAsync(FieldErrors errors, Services s, Schedule schedule, CancellationToken ct)
+    /// <summary>Both endpoints must exist, be ACTIVE and allow their direction; false (with the reasons in <paramref name="errors"/>) when not.</summary>
+    private static async Task<bool> EndpointsUsableAsync(FieldErrors errors, Services s, Schedule schedule, CancellationToken ct)
     {
         TransfersApi.CheckEndpoint(errors, "source.endpoint_id", await s.Endpoints.GetAsync(schedule.CustomerId, schedule.SourceEndpointId, ct).ConfigureAwait(false),
             EndpointDirection.Inbound);
         TransfersApi.CheckEndpoint(errors, "target.endpoint_id", await s.Endpoints.GetAsync(schedule.CustomerId, schedule.TargetEndpointId, ct).ConfigureAwait(false),
             EndpointDirection.Outbound);
-        return errors.Any ? errors : null;
+        return !errors.Any;
     }
 
     private static async Task<IResult> SaveAsync(

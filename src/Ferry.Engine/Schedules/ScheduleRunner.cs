@@ -6,6 +6,7 @@ using Ferry.Core.Errors;
 using Ferry.Core.Jobs;
 using Ferry.Core.Paths;
 using Ferry.Core.Schedules;
+using Ferry.Engine.Flows;
 using Microsoft.Extensions.Logging;
 
 namespace Ferry.Engine.Schedules;
@@ -70,7 +71,7 @@ public sealed class ScheduleRunner(
         var target = await UsableAsync(schedule.CustomerId, schedule.TargetEndpointId, "target", EndpointDirection.Outbound, cancellationToken).ConfigureAwait(false);
         var connector = await connectors.GetAsync(source, cancellationToken).ConfigureAwait(false);
         var root = RemotePath.Normalize(schedule.SourcePath);
-        var (listing, truncated) = await ScheduleListing.ReadAsync(connector, root, schedule.Recursive, options.MaxFilesPerRun, cancellationToken).ConfigureAwait(false);
+        var (listing, truncated) = await SourceListing.ReadAsync(connector, root, schedule.Recursive, options.MaxFilesPerRun, keep: null, cancellationToken).ConfigureAwait(false);
         if (truncated)
         {
             logger.LogWarning("Schedule run {RunId}: the source holds more than {Max} files; the rest wait for later runs", run.RunId, options.MaxFilesPerRun);
@@ -156,7 +157,7 @@ public sealed class ScheduleRunner(
         }
 
         await Task.Delay(schedule.StableFor, _time, cancellationToken).ConfigureAwait(false);
-        var (second, _) = await ScheduleListing.ReadAsync(connector, root, schedule.Recursive, options.MaxFilesPerRun, cancellationToken).ConfigureAwait(false);
+        var (second, _) = await SourceListing.ReadAsync(connector, root, schedule.Recursive, options.MaxFilesPerRun, keep: null, cancellationToken).ConfigureAwait(false);
         var stable = new List<(string, FileToTransfer, string)>();
         foreach (var c in candidates)
         {

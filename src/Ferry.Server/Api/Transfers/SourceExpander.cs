@@ -2,6 +2,7 @@ using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
 using Ferry.Core.Jobs;
 using Ferry.Core.Paths;
+using Ferry.Engine.Flows;
 
 namespace Ferry.Server.Api.Transfers;
 
@@ -13,12 +14,10 @@ namespace Ferry.Server.Api.Transfers;
 /// </summary>
 internal static class SourceExpander
 {
-    public static bool IsGlob(string path) => Glob.IsGlob(path);
-
     /// <exception cref="ExpansionException">The request names nothing, or too much.</exception>
     public static async Task<IReadOnlyList<FileToTransfer>> ExpandAsync(IConnector source, string sourcePath, string targetPath, int maxFiles, CancellationToken cancellationToken)
     {
-        if (IsGlob(sourcePath))
+        if (Glob.IsGlob(sourcePath))
         {
             var segments = sourcePath.Split('/');
             var firstGlob = Array.FindIndex(segments, Glob.IsGlob);
@@ -49,29 +48,10 @@ internal static class SourceExpander
     private static async Task<List<(RemoteEntry Entry, string Relative)>> ListAsync(
         IConnector source, string root, bool recursive, int maxFiles, Func<string, bool> keep, CancellationToken cancellationToken)
     {
-        var files = new List<(RemoteEntry, string)>();
-        await foreach (var entry in source.ListAsync(root, new ListOptions(Recursive: recursive), cancellationToken).ConfigureAwait(false))
-        {
-            if (entry.IsDirectory)
-            {
-                continue;
-            }
-
-            var relative = Relative(root, entry.Path);
-            if (IsTemporary(relative) || !keep(relative))
-            {
-                continue;
-            }
-
-            if (files.Count == maxFiles)
-            {
-                throw new ExpansionException($"matches more than {maxFiles} files; narrow it with a glob or split the request", tooMany: true);
-            }
-
-            files.Add((entry, relative));
-        }
-
-        return files;
+        var (files, truncated) = await SourceListing.ReadAsync(source, root, recursive, maxFiles, keep, cancellationToken).ConfigureAwait(false);
+        return truncated
+            ? throw new ExpansionException($"matches more than {maxFiles} files; narrow it with a glob or split the request", tooMany: true)
+            : files.Select(f => (f.Value, f.Key)).ToList();
     }
 
     private static IReadOnlyList<FileToTransfer> Map(List<(RemoteEntry Entry, string Relative)> files, string root, string targetPath, string asked)
@@ -87,16 +67,6 @@ internal static class SourceExpander
             .Select(f => new FileToTransfer(f.Entry, RemotePath.Combine(root, f.Relative).TrimStart('/'), RemotePath.Combine(targetDir, f.Relative).TrimStart('/')))
             .ToList();
     }
-
-    /// <summary>The entry's path relative to the listed root (entries come back relative to the endpoint base).</summary>
-    private static string Relative(string root, string path)
-    {
-        var p = RemotePath.Normalize(path);
-        return root.Length == 0 ? p : p.StartsWith(root + "/", StringComparison.Ordinal) ? p[(root.Length + 1)..] : RemotePath.FileName(p);
-    }
-
-    /// <summary>Ferry's own in-flight files (".part") are never picked up as sources.</summary>
-    private static bool IsTemporary(string relative) => relative.EndsWith(".part", StringComparison.Ordinal);
 }
 
 internal sealed class ExpansionException(string reason, bool tooMany) : Exception(reason)

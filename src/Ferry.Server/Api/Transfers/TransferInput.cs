@@ -27,7 +27,7 @@ internal static class TransferInput
         }
 
         EndpointInput.CheckPath(errors, $"{side}.path", location.Path, allowAbsolute: false);
-        if (side == "target" && SourceExpander.IsGlob(location.Path))
+        if (side == "target" && Ferry.Core.Paths.Glob.IsGlob(location.Path))
         {
             errors.Add("target.path", "cannot be a glob");
         }

@@ -1,13 +1,17 @@
 using Ferry.Core.Connectors;
 using Ferry.Core.Paths;
 
-namespace Ferry.Engine.Schedules;
+namespace Ferry.Engine.Flows;
 
-/// <summary>One look at a schedule's source: its files by path relative to the listed directory.</summary>
-internal static class ScheduleListing
+/// <summary>
+/// The files under a directory or prefix, by path relative to it: what a transfer request
+/// expands and what a schedule looks at. Ferry's own in-flight ".part" files are never sources.
+/// </summary>
+public static class SourceListing
 {
+    /// <summary>Up to <paramref name="maxFiles"/> files that <paramref name="keep"/> accepts; Truncated when there were more.</summary>
     public static async Task<(Dictionary<string, RemoteEntry> Files, bool Truncated)> ReadAsync(
-        IConnector source, string root, bool recursive, int maxFiles, CancellationToken cancellationToken)
+        IConnector source, string root, bool recursive, int maxFiles, Func<string, bool>? keep, CancellationToken cancellationToken)
     {
         var files = new Dictionary<string, RemoteEntry>(StringComparer.Ordinal);
         await foreach (var entry in source.ListAsync(root, new ListOptions(Recursive: recursive), cancellationToken).ConfigureAwait(false))
@@ -18,8 +22,7 @@ internal static class ScheduleListing
             }
 
             var relative = Relative(root, entry.Path);
-            // Ferry's own in-flight files are never sources.
-            if (relative.EndsWith(".part", StringComparison.Ordinal))
+            if (relative.EndsWith(".part", StringComparison.Ordinal) || keep?.Invoke(relative) == false)
             {
                 continue;
             }
@@ -35,6 +38,7 @@ internal static class ScheduleListing
         return (files, false);
     }
 
+    /// <summary>The entry's path relative to the listed root (entries come back relative to the endpoint base).</summary>
     private static string Relative(string root, string path)
     {
         var p = RemotePath.Normalize(path);

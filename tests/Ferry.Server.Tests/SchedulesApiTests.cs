@@ -200,19 +200,12 @@ public sealed class SchedulesApiTests(Rig rig, SharedServer shared) : IClassFixt
 
     private async Task<(FerryClient Client, string Dir, string Src, string Dst, string Bucket)> SetUpAsync()
     {
-        var client = await FerryClient.NewCustomerAsync(shared.Server);
-        var dir = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
-        var bucket = await rig.S3.NewBucketAsync();
-        return (client, dir, await client.RegisterSftpAsync(rig.Sftp, dir), await client.RegisterS3Async(rig.S3, bucket), bucket);
+        var p = await PartnerSetup.CreateAsync(rig, shared);
+        return (p.Client, p.Dir, p.Src, p.Dst, p.Bucket);
     }
 
-    private static async Task<string> OldFileAsync(string dir, string name, long size, int seed)
-    {
-        var path = Path.Combine(dir, name);
-        var sha = await RandomData.WriteFileAsync(path, size, seed);
-        File.SetLastWriteTimeUtc(path, LongAgo);
-        return sha;
-    }
+    private static Task<string> OldFileAsync(string dir, string name, long size, int seed) =>
+        PartnerSetup.OldFileAsync(dir, name, size, seed, LongAgo);
 
     private static async Task<string> CreateAsync(
         FerryClient client, string src, string dst, string[]? exclude, double minAge, double stable, string[]? markers = null, double intervalSeconds = 3600)

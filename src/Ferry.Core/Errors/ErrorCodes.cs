@@ -21,6 +21,9 @@ public static class ErrorCodes
     public const string Unsupported = "UNSUPPORTED";
     public const string TooLarge = "TOO_LARGE";
 
+    /// <summary>The file was delivered and verified, but deleting or archiving the source failed.</summary>
+    public const string PostActionFailed = "POST_ACTION_FAILED";
+
     // Transient
     public const string ConnectionFailed = "CONNECTION_FAILED";
     public const string Timeout = "TIMEOUT";

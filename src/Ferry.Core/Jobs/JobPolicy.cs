@@ -11,6 +11,9 @@ public sealed record JobPolicy
     public VerifyMode Verify { get; init; } = VerifyMode.Checksum;
     public RetryPolicy Retry { get; init; } = new();
 
+    /// <summary>Done to the source after the delivery is verified and before the job is SUCCEEDED.</summary>
+    public SourceAction AfterSuccess { get; init; } = SourceAction.None;
+
     public TransferPolicy Transfer => new(Overwrite, Verify);
 
     private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };

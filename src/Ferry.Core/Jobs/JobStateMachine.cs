@@ -91,17 +91,30 @@ public static class JobStateMachine
     public static JobTransition StartVerifying(TransferJob job, DateTimeOffset now, long bytes, string? sha256) =>
         PlanHeld(job, JobStatus.Verifying, now, "verifying", j => j with { Bytes = bytes, Sha256 = sha256 });
 
-    /// <summary>VERIFYING → SUCCEEDED; the lease is released.</summary>
-    public static JobTransition Succeed(TransferJob job, DateTimeOffset now, long bytes, string? sha256) =>
-        PlanHeld(job, JobStatus.Succeeded, now, "succeeded", j => Unleased(j) with { Bytes = bytes, Sha256 = sha256, ErrorCode = null, ErrorMessage = null });
+    /// <summary>
+    /// VERIFYING, checks passed, with a post-action still to do: records the source version that
+    /// was sent (the checkpoint), so the next attempt goes straight to the post-action.
+    /// </summary>
+    public static JobTransition Verified(TransferJob job, DateTimeOffset now, SourceVersion sent) =>
+        PlanHeld(job, JobStatus.Verifying, now, "verified", j => j with { Checkpoint = sent.ToCheckpoint() });
+
+    /// <summary>VERIFYING → SUCCEEDED; the lease is released. <paramref name="detail"/>: what was done to the source, if anything.</summary>
+    public static JobTransition Succeed(TransferJob job, DateTimeOffset now, long bytes, string? sha256, string? detail = null) =>
+        PlanHeld(job, JobStatus.Succeeded, now, "succeeded", j => Unleased(j) with { Bytes = bytes, Sha256 = sha256, ErrorCode = null, ErrorMessage = null },
+            detail);
 
     /// <summary>RUNNING or VERIFYING → FAILED with an error a person can act on.</summary>
     public static JobTransition Fail(TransferJob job, DateTimeOffset now, string errorCode, string errorMessage) =>
         PlanHeld(job, JobStatus.Failed, now, "failed", j => Unleased(j) with { ErrorCode = errorCode, ErrorMessage = errorMessage }, detail: $"{errorCode}: {errorMessage}");
 
-    /// <summary>A transient failure: stays RUNNING, lease released, runnable again at <paramref name="nextAttemptAt"/>.</summary>
+    /// <summary>
+    /// A transient failure: the lease is released and the job is runnable again at
+    /// <paramref name="nextAttemptAt"/>. It stays VERIFYING if it got that far (the file was
+    /// delivered once: the next attempt finds it identical at the target, or finishes the
+    /// post-action), RUNNING otherwise.
+    /// </summary>
     public static JobTransition ScheduleRetry(TransferJob job, DateTimeOffset now, DateTimeOffset nextAttemptAt, string errorCode, string errorMessage) =>
-        PlanHeld(job, JobStatus.Running, now, "retry-scheduled", j => Unleased(j) with
+        PlanHeld(job, job.Status == JobStatus.Verifying ? JobStatus.Verifying : JobStatus.Running, now, "retry-scheduled", j => Unleased(j) with
         {
             NextAttemptAt = nextAttemptAt,
             ErrorCode = errorCode,

@@ -57,6 +57,12 @@ public sealed record Schedule
     /// </summary>
     public IReadOnlyList<string> MarkerSuffixes { get; init; } = [];
 
+    /// <summary>
+    /// Done to each source file once its job's delivery is verified; a move's archive path is a
+    /// <see cref="PathTemplate"/> (relative to the source endpoint's base) rendered per file.
+    /// </summary>
+    public Jobs.SourceAction AfterSuccess { get; init; } = Jobs.SourceAction.None;
+
     public long Version { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }

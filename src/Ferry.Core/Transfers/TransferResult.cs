@@ -6,6 +6,7 @@ namespace Ferry.Core.Transfers;
 /// <param name="Sha256">SHA-256 of the delivered content, when known.</param>
 /// <param name="Skipped">The target already held an identical file (SkipIfIdentical).</param>
 /// <param name="Notes">Things an operator should know, e.g. a non-atomic rename fallback.</param>
+/// <param name="Source">The version of the source that was sent (as stat saw it before reading).</param>
 public sealed record TransferResult(
     string Flow,
     FlowStrategy Strategy,
@@ -13,7 +14,8 @@ public sealed record TransferResult(
     string? Sha256,
     bool Skipped,
     TimeSpan Elapsed,
-    IReadOnlyList<string> Notes)
+    IReadOnlyList<string> Notes,
+    Connectors.RemoteEntry? Source = null)
 {
     public double BytesPerSecond => Elapsed.TotalSeconds > 0 ? Bytes / Elapsed.TotalSeconds : 0;
 }

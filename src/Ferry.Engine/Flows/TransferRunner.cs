@@ -45,7 +45,7 @@ public sealed class TransferRunner
         if (guard.Skip)
         {
             return new TransferResult(request.Flow, strategy, source.Size, guard.Sha256, Skipped: true, _time.GetElapsedTime(started),
-                ["The target already holds an identical file (same size and SHA-256); nothing was written."]);
+                ["The target already holds an identical file (same size and SHA-256); nothing was written."], source);
         }
 
         var meter = new ProgressMeter(source.Size, request.Progress, _time);
@@ -65,7 +65,7 @@ public sealed class TransferRunner
         var sha256 = await Verifier.VerifyAsync(request.Target, source.Size, delivered, request.EffectivePolicy.Verify, cancellationToken)
             .ConfigureAwait(false);
         meter.Complete();
-        return new TransferResult(request.Flow, strategy, source.Size, sha256, Skipped: false, _time.GetElapsedTime(started), notes);
+        return new TransferResult(request.Flow, strategy, source.Size, sha256, Skipped: false, _time.GetElapsedTime(started), notes, source);
     }
 
     private static void ValidateIds(string transferId)

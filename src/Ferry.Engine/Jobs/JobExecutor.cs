@@ -43,26 +43,72 @@ internal sealed class JobExecutor(
         try
         {
             var request = await BuildRequestAsync(held, endpoints, policy, isRetry, transfer.Token).ConfigureAwait(false);
-            var result = await _runner.RunAsync(request, transfer.Token).ConfigureAwait(false);
-            await heartbeatStop.CancelAsync().ConfigureAwait(false);
-            await heartbeat.ConfigureAwait(false);
-            if (held.Current.Status == JobStatus.Running)
+            var (bytes, sha256, sent) = await DeliverAsync(held, request, policy, transfer.Token).ConfigureAwait(false);
+            string? done = null;
+            if (policy.AfterSuccess.Kind != SourceActionKind.None)
             {
-                // Skipped (already identical at the target): nothing was delivered, but the check still passed.
-                await held.ApplyAsync((j, now) => JobStateMachine.StartVerifying(j, now, result.Bytes, result.Sha256), CancellationToken.None).ConfigureAwait(false);
+                done = await PostActionAsync(request.Source, policy.AfterSuccess, sent!, bytes, sha256, transfer.Token).ConfigureAwait(false);
+                logger.LogInformation("Post-action: {Done}", done);
             }
 
-            await held.ApplyAsync((j, now) => JobStateMachine.Succeed(j, now, result.Bytes, result.Sha256), CancellationToken.None).ConfigureAwait(false);
-            metrics.Finished(job.FlowType, "SUCCEEDED", result.Bytes, time.GetElapsedTime(started));
-            logger.LogInformation("Succeeded: {Bytes} bytes, SHA-256 {Sha256}{Skipped} in {Seconds:F2} s", result.Bytes, result.Sha256,
-                result.Skipped ? " (already at the target)" : "", result.Elapsed.TotalSeconds);
-            await AuditAsync(job, "job.succeeded", $$"""{"bytes":{{result.Bytes}},"sha256":"{{result.Sha256}}"}""").ConfigureAwait(false);
+            await heartbeatStop.CancelAsync().ConfigureAwait(false);
+            await heartbeat.ConfigureAwait(false);
+            await held.ApplyAsync((j, now) => JobStateMachine.Succeed(j, now, bytes, sha256, done), CancellationToken.None).ConfigureAwait(false);
+            metrics.Finished(job.FlowType, "SUCCEEDED", bytes, time.GetElapsedTime(started));
+            logger.LogInformation("Succeeded: {Bytes} bytes, SHA-256 {Sha256} in {Seconds:F2} s", bytes, sha256, time.GetElapsedTime(started).TotalSeconds);
+            await AuditAsync(job, "job.succeeded", $$"""{"bytes":{{bytes}},"sha256":"{{sha256}}"}""").ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
             await SettleFailureAsync(held, policy, ex, stopping, time.GetElapsedTime(started)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Moves and verifies the bytes, leaving the job VERIFYING; returns what was delivered and
+    /// the source version sent. A job that already passed verification on an earlier attempt
+    /// (its post-action was interrupted) is not transferred again.
+    /// </summary>
+    private async Task<(long Bytes, string? Sha256, SourceVersion? Sent)> DeliverAsync(
+        LeasedJob held, TransferRequest request, JobPolicy policy, CancellationToken cancellationToken)
+    {
+        var job = held.Current;
+        if (job.Status == JobStatus.Verifying && SourceVersion.FromCheckpoint(job.Checkpoint) is { } verified)
+        {
+            logger.LogInformation("Delivered and verified by an earlier attempt; finishing the post-action");
+            return (job.Bytes ?? verified.Size, job.Sha256, verified);
+        }
+
+        var result = await _runner.RunAsync(request, cancellationToken).ConfigureAwait(false);
+        if (held.Current.Status == JobStatus.Running)
+        {
+            // Skipped (already identical at the target): nothing was delivered, but the check still passed.
+            await held.ApplyAsync((j, now) => JobStateMachine.StartVerifying(j, now, result.Bytes, result.Sha256), CancellationToken.None).ConfigureAwait(false);
+        }
+
+        logger.LogInformation("Delivered {Bytes} bytes{Skipped} in {Seconds:F2} s", result.Bytes, result.Skipped ? " (already at the target)" : "",
+            result.Elapsed.TotalSeconds);
+        var sent = result.Source is null ? null : SourceVersion.Of(result.Source);
+        if (policy.AfterSuccess.Kind != SourceActionKind.None)
+        {
+            await held.ApplyAsync((j, now) => JobStateMachine.Verified(j, now, sent!), CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return (result.Bytes, result.Sha256, sent);
+    }
+
+    private static async Task<string> PostActionAsync(
+        TransferLocation source, SourceAction action, SourceVersion sent, long bytes, string? sha256, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SourcePostAction.RunAsync(source, action, sent, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FerryException ex)
+        {
+            throw SourcePostAction.Failed(ex, action, source, bytes, sha256);
         }
     }
 

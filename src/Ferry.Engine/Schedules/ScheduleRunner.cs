@@ -114,7 +114,8 @@ public sealed class ScheduleRunner(
         candidates = candidates.Take(capacity).ToList();
         var policy = JobPolicy.FromJson(schedule.PolicyJson);
         var created = await jobs.CreateBatchAsync(
-            candidates.Select(c => FileJobs.Submit(schedule.CustomerId, source, target, c.File, c.Key, run.RunId, policy, now, Actor(schedule))).ToList(),
+            candidates.Select(c => FileJobs.Submit(schedule.CustomerId, source, target, c.File, c.Key, run.RunId,
+                policy with { AfterSuccess = ForFile(schedule.AfterSuccess, c.Relative, c.File.Source, zone) }, now, Actor(schedule))).ToList(),
             cancellationToken).ConfigureAwait(false);
         var fresh = 0;
         for (var i = 0; i < created.Count; i++)
@@ -187,6 +188,10 @@ public sealed class ScheduleRunner(
             ? throw FerryException.Permanent(ErrorCodes.InvalidConfiguration, $"the {side} endpoint {endpointId} is {forbidden.ToString().ToUpperInvariant()} only")
             : endpoint;
     }
+
+    /// <summary>The schedule's post-action for one file: a move's archive template rendered to that file's path.</summary>
+    private static SourceAction ForFile(SourceAction action, string relative, RemoteEntry file, TimeZoneInfo zone) =>
+        action.Kind == SourceActionKind.Move ? action with { ArchivePath = PathTemplate.Render(action.ArchivePath!, relative, file.LastModified, zone) } : action;
 
     private FileDecision Left(ScheduleRun run, string relative, string reason, string detail) =>
         new(run.RunId, relative, Taken: false, reason, detail, JobId: null, _time.GetUtcNow());

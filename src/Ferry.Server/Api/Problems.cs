@@ -34,6 +34,9 @@ internal sealed class FieldErrors
 
     public bool Any => _errors.Count > 0;
 
+    /// <summary>Reasons recorded so far (to tell whether a check added any).</summary>
+    public int Count => _errors.Values.Sum(l => l.Count);
+
     public void Add(string field, string reason)
     {
         if (!_errors.TryGetValue(field, out var list))

@@ -79,4 +79,22 @@ public sealed class JobStateMachineTests
         Assert.False(JobStateMachine.IsClaimable(t.After, T0.AddSeconds(59)));
         Assert.True(JobStateMachine.IsClaimable(t.After, T0.AddMinutes(1)));
     }
+
+    [Fact]
+    public void ARetryAfterDelivery_StaysVerifying_AndTheNextClaimIsANewAttempt()
+    {
+        // Before: a transient failure while VERIFYING (a post-action, a read-back) threw, because
+        // VERIFYING → RUNNING is not a move the lifecycle allows.
+        var held = Job(JobStatus.Verifying) with { LeaseOwner = "w", LeaseToken = 3, LeaseExpiresAt = T0.AddSeconds(30), Attempts = 1 };
+        var sent = new SourceVersion(100, T0.AddDays(-1), "etag");
+        var verified = JobStateMachine.Verified(held, T0, sent).After;
+
+        var retry = JobStateMachine.ScheduleRetry(verified, T0, T0.AddSeconds(10), "CONNECTION_FAILED", "reset").After;
+        var next = JobStateMachine.Claim(retry, "w2", "eu", T0.AddSeconds(10), TimeSpan.FromSeconds(30)).After;
+
+        Assert.Equal((JobStatus.Verifying, null), (retry.Status, retry.LeaseOwner));
+        Assert.Equal((JobStatus.Verifying, 2, "w2"), (next.Status, next.Attempts, next.LeaseOwner));
+        Assert.Equal(sent, SourceVersion.FromCheckpoint(next.Checkpoint));
+        Assert.Null(SourceVersion.FromCheckpoint("opaque data-plane state"));
+    }
 }

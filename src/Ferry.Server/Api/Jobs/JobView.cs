@@ -7,10 +7,12 @@ internal sealed record LocationView(string EndpointId, string Path);
 internal sealed record AttemptView(
     int Number, string? Worker, string? Region, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string? Outcome, string? ErrorCode, string? ErrorMessage);
 
-internal sealed record PolicyView(string Overwrite, string Verify, int MaxAttempts, double InitialBackoffSeconds, double MaxBackoffSeconds)
+internal sealed record PolicyView(
+    string Overwrite, string Verify, int MaxAttempts, double InitialBackoffSeconds, double MaxBackoffSeconds, Transfers.AfterSuccessView? AfterSuccess)
 {
     public static PolicyView From(JobPolicy p) =>
-        new(JobView.Snake(p.Overwrite.ToString()), JobView.Snake(p.Verify.ToString()), p.Retry.MaxAttempts, p.Retry.InitialBackoff.TotalSeconds, p.Retry.MaxBackoff.TotalSeconds);
+        new(JobView.Snake(p.Overwrite.ToString()), JobView.Snake(p.Verify.ToString()), p.Retry.MaxAttempts, p.Retry.InitialBackoff.TotalSeconds, p.Retry.MaxBackoff.TotalSeconds,
+            p.AfterSuccess.Kind == SourceActionKind.None ? null : Transfers.AfterSuccessView.From(p.AfterSuccess));
 }
 
 internal sealed record JobView(

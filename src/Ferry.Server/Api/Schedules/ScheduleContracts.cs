@@ -14,7 +14,8 @@ internal sealed record ScheduleBody(
     TriggerInput? Trigger,
     double? MinAgeSeconds,
     double? StableSeconds,
-    List<string>? MarkerSuffixes);
+    List<string>? MarkerSuffixes,
+    AfterSuccessInput? AfterSuccess);
 
 /// <summary>The directory or prefix a schedule lists, and which files under it it takes.</summary>
 internal sealed record ScheduleSourceInput(string? EndpointId, string? Path, List<string>? Include, List<string>? Exclude, bool? Recursive);
@@ -28,7 +29,7 @@ internal sealed record TriggerView(string? Cron, string? TimeZone, double? Inter
 
 internal sealed record ScheduleView(
     string ScheduleId, string Name, string Status, ScheduleSourceView Source, LocationView Target, PolicyView Policy, TriggerView Trigger,
-    double MinAgeSeconds, double StableSeconds, IReadOnlyList<string> MarkerSuffixes, DateTimeOffset? NextRunAt, DateTimeOffset? LastRunAt,
+    double MinAgeSeconds, double StableSeconds, IReadOnlyList<string> MarkerSuffixes, AfterSuccessView AfterSuccess, DateTimeOffset? NextRunAt, DateTimeOffset? LastRunAt,
     long Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     public static ScheduleView From(Schedule s, ScheduleState state) => new(
@@ -37,7 +38,7 @@ internal sealed record ScheduleView(
         new LocationView(s.TargetEndpointId, s.TargetPath),
         PolicyView.From(JobPolicy.FromJson(s.PolicyJson)),
         s.Trigger.Interval is { } i ? new TriggerView(null, null, i.TotalSeconds) : new TriggerView(s.Trigger.Cron, s.Trigger.TimeZone, null),
-        s.MinAge.TotalSeconds, s.StableFor.TotalSeconds, s.MarkerSuffixes, state.NextRunAt, state.LastRunAt, s.Version, s.CreatedAt, s.UpdatedAt);
+        s.MinAge.TotalSeconds, s.StableFor.TotalSeconds, s.MarkerSuffixes, AfterSuccessView.From(s.AfterSuccess), state.NextRunAt, state.LastRunAt, s.Version, s.CreatedAt, s.UpdatedAt);
 }
 
 internal sealed record RunView(

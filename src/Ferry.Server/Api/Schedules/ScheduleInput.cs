@@ -1,3 +1,4 @@
+using Ferry.Core.Jobs;
 using Ferry.Core.Paths;
 using Ferry.Core.Schedules;
 using Ferry.Server.Api.Endpoints;
@@ -79,6 +80,14 @@ internal static class ScheduleInput
             errors.Add("marker_suffixes", "takes at most 5 suffixes like \".done\" or \".ok\" (a dot, then 1-19 characters, no '/')");
         }
 
+        var recursive = source?.Recursive ?? template.Recursive;
+        var afterSuccess = body.AfterSuccess is { } a ? AfterSuccessRules.Parse(errors, a, sourcePath, recursive) : template.AfterSuccess;
+        if (body.AfterSuccess is null && afterSuccess?.Kind == SourceActionKind.Move)
+        {
+            // A PATCH that moves the source must not bring the stored archive into what is listed.
+            AfterSuccessRules.Parse(errors, new AfterSuccessInput("move", afterSuccess.ArchivePath), sourcePath, recursive);
+        }
+
         return errors.Any ? null : template with
         {
             Name = name.Trim(),
@@ -86,7 +95,7 @@ internal static class ScheduleInput
             SourcePath = RemotePath.Normalize(sourcePath),
             Include = include,
             Exclude = exclude,
-            Recursive = source?.Recursive ?? template.Recursive,
+            Recursive = recursive,
             TargetEndpointId = targetEndpoint,
             TargetPath = targetPath,
             PolicyJson = policy?.ToJson() ?? template.PolicyJson,
@@ -94,6 +103,7 @@ internal static class ScheduleInput
             MinAge = minAge,
             StableFor = stable,
             MarkerSuffixes = markers,
+            AfterSuccess = afterSuccess!,
         };
     }
 

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(openssh-server openssh-client radosgw ceph-mon ceph-osd ceph-common rclone time)
+packages=(openssh-server openssh-client radosgw ceph-mon ceph-osd ceph-common rclone time awscli)
 install_packages() {
   local missing=() sudo=""
   for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

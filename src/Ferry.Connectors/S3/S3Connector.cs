@@ -21,6 +21,9 @@ public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads
 {
     internal const string Sha256MetadataKey = "ferry-sha256";
 
+    /// <summary>The trigger a delivery was made for (<see cref="WriteOptions.DeliveredFor"/>).</summary>
+    internal const string TriggerMetadataKey = "ferry-trigger";
+
     private readonly S3EndpointOptions _options;
     private readonly AmazonS3Client _s3;
     private readonly S3Keys _keys;
@@ -136,7 +139,7 @@ public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads
             var head = await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _options.Bucket, Key = key }, cancellationToken)
                 .ConfigureAwait(false);
             return new RemoteEntry(RemotePath.Normalize(path), IsDirectory: false, head.ContentLength, ToOffset(head.LastModified),
-                Unquote(head.ETag), NullIfEmpty(head.Metadata[Sha256MetadataKey]));
+                Unquote(head.ETag), NullIfEmpty(head.Metadata[Sha256MetadataKey]), NullIfEmpty(head.Metadata[TriggerMetadataKey]));
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
         {
@@ -183,7 +186,7 @@ public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads
             return await PutSmallAsync(key, source, length, options, where, cancellationToken).ConfigureAwait(false);
         }
 
-        var outcome = await _multipart.UploadAsync(key, source, length, options.Sha256, options.CreateOnly, where, cancellationToken).ConfigureAwait(false);
+        var outcome = await _multipart.UploadAsync(key, source, length, options, where, cancellationToken).ConfigureAwait(false);
         var verified = await VerifyStoredAsync(key, length, outcome.ExpectedETag, where, cancellationToken).ConfigureAwait(false);
         return new WriteResult(length, outcome.Sha256, verified.ETag, verified.ServerVerified);
     }
@@ -221,6 +224,10 @@ public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads
             AutoCloseStream = false,
         };
         put.Metadata.Add(Sha256MetadataKey, sha256);
+        if (options.DeliveredFor is { } trigger)
+        {
+            put.Metadata.Add(TriggerMetadataKey, trigger);
+        }
         S3EncryptionSettings.Apply(put, _options);
         if (options.CreateOnly)
         {

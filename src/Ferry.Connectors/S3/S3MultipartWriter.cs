@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
 using Ferry.Core.Streams;
 
@@ -28,14 +29,20 @@ internal sealed class S3MultipartWriter
     public sealed record Outcome(string UploadId, string ExpectedETag, string Sha256);
 
     public async Task<Outcome> UploadAsync(
-        string key, ExactLengthReadStream source, long length, string? knownSha256, bool createOnly, string where, CancellationToken cancellationToken)
+        string key, ExactLengthReadStream source, long length, WriteOptions options, string where, CancellationToken cancellationToken)
     {
+        var (knownSha256, createOnly) = (options.Sha256, options.CreateOnly);
         var plan = MultipartPlan.For(length, _options.MinPartSize, _options.MaxPartsInFlight, _options.MemoryBudget);
         var create = new InitiateMultipartUploadRequest { BucketName = _options.Bucket, Key = key };
         S3EncryptionSettings.Apply(create, _options);
         if (knownSha256 is not null)
         {
             create.Metadata.Add(S3Connector.Sha256MetadataKey, knownSha256);
+        }
+
+        if (options.DeliveredFor is { } trigger)
+        {
+            create.Metadata.Add(S3Connector.TriggerMetadataKey, trigger);
         }
 
         var uploadId = (await _s3.InitiateMultipartUploadAsync(create, cancellationToken).ConfigureAwait(false)).UploadId;

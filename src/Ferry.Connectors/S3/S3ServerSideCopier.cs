@@ -52,6 +52,13 @@ internal sealed class S3ServerSideCopier
                 // Copy exactly the version we looked at; a concurrent overwrite fails the copy.
                 ETagToMatch = sourceETag,
             };
+            if (ReplaceMetadata(head, options, copy.Metadata))
+            {
+                // The trigger mark changes, so the metadata is written anew rather than copied.
+                copy.MetadataDirective = Amazon.S3.S3MetadataDirective.REPLACE;
+                copy.ContentType = head.Headers.ContentType;
+            }
+
             S3EncryptionSettings.Apply(copy, o);
             await S3Connector.RunAsync(where, () => _target.Client.CopyObjectAsync(copy, cancellationToken), cancellationToken).ConfigureAwait(false);
             // A single-part object's ETag is its MD5 and survives the copy; a multipart one's does not.
@@ -59,7 +66,7 @@ internal sealed class S3ServerSideCopier
         }
         else
         {
-            expectedETag = await CopyInPartsAsync(source, sourceKey, targetKey, size, sourceETag, head, where, cancellationToken).ConfigureAwait(false);
+            expectedETag = await CopyInPartsAsync(source, sourceKey, targetKey, size, sourceETag, head, options, where, cancellationToken).ConfigureAwait(false);
         }
 
         var (etag, verified) = await _target.VerifyStoredAsync(targetKey, size, expectedETag, where, cancellationToken).ConfigureAwait(false);
@@ -67,15 +74,13 @@ internal sealed class S3ServerSideCopier
     }
 
     private async Task<string> CopyInPartsAsync(
-        S3Connector source, string sourceKey, string targetKey, long size, string? sourceETag, GetObjectMetadataResponse head, string where, CancellationToken cancellationToken)
+        S3Connector source, string sourceKey, string targetKey, long size, string? sourceETag, GetObjectMetadataResponse head, WriteOptions options, string where,
+        CancellationToken cancellationToken)
     {
         var o = _target.Options;
         var plan = MultipartPlan.For(size, o.CopyPartSize, o.CopyPartsInFlight, long.MaxValue);
         var create = new InitiateMultipartUploadRequest { BucketName = o.Bucket, Key = targetKey, ContentType = head.Headers.ContentType };
-        foreach (var k in head.Metadata.Keys)
-        {
-            create.Metadata.Add(k, head.Metadata[k]);
-        }
+        ReplaceMetadata(head, options, create.Metadata);
 
         S3EncryptionSettings.Apply(create, o);
         var uploadId = (await S3Connector.RunAsync(where, () => _target.Client.InitiateMultipartUploadAsync(create, cancellationToken), cancellationToken)
@@ -141,5 +146,33 @@ internal sealed class S3ServerSideCopier
 
             throw S3Errors.Classify(ex, where);
         }
+    }
+
+    /// <summary>
+    /// Fills <paramref name="metadata"/> with the source's user metadata, minus the source's
+    /// trigger mark and plus this delivery's; true when that differs from the source's own.
+    /// </summary>
+    private static bool ReplaceMetadata(GetObjectMetadataResponse head, WriteOptions options, MetadataCollection metadata)
+    {
+        var changed = false;
+        foreach (var k in head.Metadata.Keys)
+        {
+            // Keys come back as "x-amz-meta-ferry-trigger".
+            if (k.EndsWith(S3Connector.TriggerMetadataKey, StringComparison.OrdinalIgnoreCase))
+            {
+                changed = true;
+                continue;
+            }
+
+            metadata.Add(k, head.Metadata[k]);
+        }
+
+        if (options.DeliveredFor is { } trigger)
+        {
+            metadata.Add(S3Connector.TriggerMetadataKey, trigger);
+            changed = true;
+        }
+
+        return changed;
     }
 }

@@ -6,13 +6,15 @@ namespace Ferry.Core.Connectors;
 /// <param name="LastModified">When the store says the entry last changed, if it says.</param>
 /// <param name="ETag">S3's entity tag (unquoted), when the store has one.</param>
 /// <param name="Sha256">Lower-case hex SHA-256 of the content, when the store records it.</param>
+/// <param name="DeliveredFor">The trigger Ferry wrote this file for (<see cref="WriteOptions.DeliveredFor"/>), when recorded.</param>
 public sealed record RemoteEntry(
     string Path,
     bool IsDirectory,
     long Size,
     DateTimeOffset? LastModified,
     string? ETag = null,
-    string? Sha256 = null)
+    string? Sha256 = null,
+    string? DeliveredFor = null)
 {
     public string Name => Paths.RemotePath.FileName(Path);
 }

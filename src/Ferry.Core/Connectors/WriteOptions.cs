@@ -10,7 +10,11 @@ namespace Ferry.Core.Connectors;
 /// an object that records one). Stores that keep checksums record it, and the write fails with
 /// CHECKSUM_MISMATCH if the bytes streamed do not hash to it.
 /// </param>
-public sealed record WriteOptions(bool CreateOnly = false, string? Sha256 = null)
+/// <param name="DeliveredFor">
+/// The trigger a delivery is for. Stores that keep metadata record it (S3: x-amz-meta-ferry-trigger),
+/// so the event the write itself causes is recognised and never starts another transfer.
+/// </param>
+public sealed record WriteOptions(bool CreateOnly = false, string? Sha256 = null, string? DeliveredFor = null)
 {
     public static readonly WriteOptions Default = new();
 }

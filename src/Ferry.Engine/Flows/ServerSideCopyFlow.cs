@@ -10,7 +10,7 @@ internal static class ServerSideCopyFlow
     {
         var copy = request.Target.Connector.GetCapability<IServerSideCopy>()!;
         await request.BeforeCommitAsync(cancellationToken).ConfigureAwait(false);
-        var options = new WriteOptions(CreateOnly: request.EffectivePolicy.Overwrite == OverwriteMode.FailIfExists, Sha256: source.Sha256);
+        var options = new WriteOptions(CreateOnly: request.EffectivePolicy.Overwrite == OverwriteMode.FailIfExists, Sha256: source.Sha256, DeliveredFor: request.DeliveredFor);
         var result = await copy.CopyFromAsync(request.Source.Connector, request.Source.Path, request.Target.Path, options, cancellationToken)
             .ConfigureAwait(false);
         meter.Add(result.Size);

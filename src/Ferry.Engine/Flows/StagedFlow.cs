@@ -76,8 +76,8 @@ internal static class StagedFlow
         var fan = StreamFanOut.Create(new ProgressReadStream(read, meter), readers: 2);
 
         // Staging must succeed (it is the copy a re-drive relies on): its failure stops everything.
-        var stage = WriteAsync(staged.Connector, staged.Path, fan.Readers[0], source, abort, cancelOthersOnFailure: true);
-        var deliver = WriteAsync(target, partPath, fan.Readers[1], source, abort, cancelOthersOnFailure: false);
+        var stage = WriteAsync(staged.Connector, staged.Path, fan.Readers[0], source, null, abort, cancelOthersOnFailure: true);
+        var deliver = WriteAsync(target, partPath, fan.Readers[1], source, request.DeliveredFor, abort, cancelOthersOnFailure: false);
         var pump = fan.PumpAsync(abort.Token);
         try
         {
@@ -116,11 +116,11 @@ internal static class StagedFlow
     }
 
     private static async Task<WriteResult> WriteAsync(
-        IConnector connector, string path, Stream content, RemoteEntry source, CancellationTokenSource abort, bool cancelOthersOnFailure)
+        IConnector connector, string path, Stream content, RemoteEntry source, string? deliveredFor, CancellationTokenSource abort, bool cancelOthersOnFailure)
     {
         try
         {
-            return await connector.WriteAsync(path, content, source.Size, new WriteOptions(Sha256: source.Sha256), abort.Token).ConfigureAwait(false);
+            return await connector.WriteAsync(path, content, source.Size, new WriteOptions(Sha256: source.Sha256, DeliveredFor: deliveredFor), abort.Token).ConfigureAwait(false);
         }
         catch when (cancelOthersOnFailure)
         {

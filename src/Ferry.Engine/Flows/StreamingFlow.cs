@@ -22,7 +22,7 @@ internal static class StreamingFlow
         var policy = request.EffectivePolicy;
         var atomic = to.Connector.GetCapability<IAtomicRename>();
         var writePath = atomic is null ? to.Path : PartPath(to.Path, request.TransferId);
-        var options = new WriteOptions(CreateOnly: atomic is null && policy.Overwrite == OverwriteMode.FailIfExists, Sha256: source.Sha256);
+        var options = new WriteOptions(CreateOnly: atomic is null && policy.Overwrite == OverwriteMode.FailIfExists, Sha256: source.Sha256, DeliveredFor: request.DeliveredFor);
 
         WriteResult written;
         try

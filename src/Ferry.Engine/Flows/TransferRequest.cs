@@ -20,6 +20,7 @@ public sealed record TransferLocation(IConnector Connector, string Path)
 /// at the target counts as delivered (skipped, not written again), whatever the overwrite mode.
 /// </param>
 /// <param name="Hooks">Where the engine joins in: lease checks before a commit, state changes on delivery.</param>
+/// <param name="DeliveredFor">The trigger the job was created by, recorded with the delivered file (<see cref="WriteOptions.DeliveredFor"/>).</param>
 public sealed record TransferRequest(
     TransferLocation Source,
     TransferLocation Target,
@@ -28,7 +29,8 @@ public sealed record TransferRequest(
     IConnector? Staging = null,
     Action<TransferProgress>? Progress = null,
     bool IsRetry = false,
-    TransferHooks? Hooks = null)
+    TransferHooks? Hooks = null,
+    string? DeliveredFor = null)
 {
     /// <summary>Runs the commit check, if any, right before the bytes become visible under the target name.</summary>
     internal Task BeforeCommitAsync(CancellationToken cancellationToken) =>

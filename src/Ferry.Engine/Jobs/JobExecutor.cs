@@ -3,6 +3,7 @@ using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
 using Ferry.Core.Errors;
 using Ferry.Core.Jobs;
+using Ferry.Core.Triggers;
 using Ferry.Engine.Flows;
 using Microsoft.Extensions.Logging;
 
@@ -123,7 +124,7 @@ internal sealed class JobExecutor(
         return new TransferRequest(
             new TransferLocation(await connectors.GetAsync(source, cancellationToken).ConfigureAwait(false), job.SourcePath),
             new TransferLocation(await connectors.GetAsync(target, cancellationToken).ConfigureAwait(false), job.TargetPath),
-            job.JobId, policy.Transfer, options.Staging, Progress: null, IsRetry: isRetry || job.Attempts > 1, hooks);
+            job.JobId, policy.Transfer, options.Staging, Progress: null, IsRetry: isRetry || job.Attempts > 1, hooks, Trigger.OfBatch(job.BatchId));
     }
 
     private static FerryException Gone(string endpointId) =>

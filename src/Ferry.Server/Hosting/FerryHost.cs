@@ -6,8 +6,10 @@ using Ferry.Core.Jobs;
 using Ferry.Core.Schedules;
 using Ferry.Core.Secrets;
 using Ferry.Core.Tenancy;
+using Ferry.Core.Triggers;
 using Ferry.Engine.Jobs;
 using Ferry.Engine.Schedules;
+using Ferry.Engine.Triggers;
 using Ferry.Server.Api;
 using Ferry.Server.Api.Audit;
 using Ferry.Server.Api.Auth;
@@ -18,6 +20,8 @@ using Ferry.Server.Api.Jobs;
 using Ferry.Server.Api.Schedules;
 using Ferry.Server.Api.Json;
 using Ferry.Server.Api.Transfers;
+using Ferry.Server.Api.Triggers;
+using Ferry.Server.Api.Events;
 using Ferry.Stores.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
@@ -148,17 +152,18 @@ public static class FerryHost
         s.AddHostedService<JobStateGauges>();
         s.AddSingleton<IScheduleStore>(new SqliteScheduleStore(database));
         s.AddSingleton(new ScheduleOptions { MaxActiveJobsPerCustomer = options.MaxActiveJobsPerCustomer });
+        s.AddSingleton<ITriggerStore>(new SqliteTriggerStore(database));
         s.AddSingleton(sp =>
         {
             var runner = ActivatorUtilities.CreateInstance<ScheduleRunner>(sp);
-            var engine = sp.GetRequiredService<JobEngine>();
-            var active = sp.GetRequiredService<ActiveJobCounts>();
-            runner.JobsCreated = (customerId, created) =>
-            {
-                active.Created(customerId, created);
-                engine.Wake();
-            };
+            runner.JobsCreated = JobsCreated(sp);
             return runner;
+        });
+        s.AddSingleton(sp =>
+        {
+            var intake = ActivatorUtilities.CreateInstance<EventIntake>(sp);
+            intake.JobsCreated = JobsCreated(sp);
+            return intake;
         });
         if (options.Workers > 0)
         {
@@ -168,6 +173,18 @@ public static class FerryHost
         s.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(EngineMetrics.MeterName, JobStateGauges.MeterName)
             .AddPrometheusExporter());
+    }
+
+    /// <summary>What schedules and triggers do after creating jobs: count them against backpressure and wake the workers.</summary>
+    private static Action<string, int> JobsCreated(IServiceProvider sp)
+    {
+        var engine = sp.GetRequiredService<JobEngine>();
+        var active = sp.GetRequiredService<ActiveJobCounts>();
+        return (customerId, created) =>
+        {
+            active.Created(customerId, created);
+            engine.Wake();
+        };
     }
 
     private static void MapRoutes(WebApplication app)
@@ -187,6 +204,8 @@ public static class FerryHost
         EndpointsApi.Map(app);
         TransfersApi.Map(app);
         SchedulesApi.Map(app);
+        TriggersApi.Map(app);
+        EventsApi.Map(app);
         JobsApi.Map(app);
         BatchesApi.Map(app);
         AuditApi.Map(app);

@@ -49,12 +49,12 @@ public sealed class SqliteScheduleStore(SqliteDatabase database) : IScheduleStor
     public Task<bool> DeleteAsync(string customerId, string scheduleId, long? expectedVersion, CancellationToken cancellationToken) =>
         database.WriteAsync(async (c, tx) =>
         {
-            var deleted = await RunAsync(c, tx, "DELETE FROM schedules WHERE schedule_id = $id AND customer_id = $c AND ($expected IS NULL OR version = $expected)",
+            var deleted = await SqliteCommands.RunAsync(c, tx, "DELETE FROM schedules WHERE schedule_id = $id AND customer_id = $c AND ($expected IS NULL OR version = $expected)",
                 cancellationToken, ("$id", scheduleId), ("$c", customerId), ("$expected", expectedVersion)).ConfigureAwait(false);
             if (deleted == 1)
             {
-                await RunAsync(c, tx, "DELETE FROM schedule_decisions WHERE schedule_id = $id", cancellationToken, ("$id", scheduleId)).ConfigureAwait(false);
-                await RunAsync(c, tx, "DELETE FROM schedule_runs WHERE schedule_id = $id", cancellationToken, ("$id", scheduleId)).ConfigureAwait(false);
+                await SqliteCommands.RunAsync(c, tx, "DELETE FROM schedule_decisions WHERE schedule_id = $id", cancellationToken, ("$id", scheduleId)).ConfigureAwait(false);
+                await SqliteCommands.RunAsync(c, tx, "DELETE FROM schedule_runs WHERE schedule_id = $id", cancellationToken, ("$id", scheduleId)).ConfigureAwait(false);
             }
 
             return deleted == 1;
@@ -75,7 +75,7 @@ public sealed class SqliteScheduleStore(SqliteDatabase database) : IScheduleStor
     public Task AppendRunAsync(ScheduleRun run, IReadOnlyList<FileDecision> decisions, int keepRuns, CancellationToken cancellationToken) =>
         database.WriteAsync(async (c, tx) =>
         {
-            await RunAsync(c, tx, "INSERT INTO schedule_runs (run_id, schedule_id, customer_id, document) VALUES ($id, $s, $c, $doc)", cancellationToken,
+            await SqliteCommands.RunAsync(c, tx, "INSERT INTO schedule_runs (run_id, schedule_id, customer_id, document) VALUES ($id, $s, $c, $doc)", cancellationToken,
                 ("$id", run.RunId), ("$s", run.ScheduleId), ("$c", run.CustomerId), ("$doc", JsonSerializer.Serialize(run, Json))).ConfigureAwait(false);
             await using (var insert = c.CreateCommand())
             {
@@ -101,8 +101,8 @@ public sealed class SqliteScheduleStore(SqliteDatabase database) : IScheduleStor
 
             // Run ids are time-ordered: everything older than the newest keepRuns goes.
             const string Stale = "SELECT run_id FROM schedule_runs WHERE schedule_id = $s ORDER BY run_id DESC LIMIT -1 OFFSET $keep";
-            await RunAsync(c, tx, $"DELETE FROM schedule_decisions WHERE run_id IN ({Stale})", cancellationToken, ("$s", run.ScheduleId), ("$keep", keepRuns)).ConfigureAwait(false);
-            await RunAsync(c, tx, $"DELETE FROM schedule_runs WHERE run_id IN ({Stale})", cancellationToken, ("$s", run.ScheduleId), ("$keep", keepRuns)).ConfigureAwait(false);
+            await SqliteCommands.RunAsync(c, tx, $"DELETE FROM schedule_decisions WHERE run_id IN ({Stale})", cancellationToken, ("$s", run.ScheduleId), ("$keep", keepRuns)).ConfigureAwait(false);
+            await SqliteCommands.RunAsync(c, tx, $"DELETE FROM schedule_runs WHERE run_id IN ({Stale})", cancellationToken, ("$s", run.ScheduleId), ("$keep", keepRuns)).ConfigureAwait(false);
             return true;
         }, cancellationToken);
 
@@ -135,17 +135,4 @@ public sealed class SqliteScheduleStore(SqliteDatabase database) : IScheduleStor
         new ScheduleState(
             r.IsDBNull(1) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)),
             r.IsDBNull(2) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2))));
-
-    private static async Task<int> RunAsync(SqliteConnection c, SqliteTransaction tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args)
-    {
-        await using var cmd = c.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        foreach (var (name, value) in args)
-        {
-            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
 }

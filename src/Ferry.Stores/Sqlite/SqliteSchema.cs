@@ -120,6 +120,20 @@ internal static class SqliteSchema
         CREATE INDEX IF NOT EXISTS decisions_by_schedule ON schedule_decisions (schedule_id, seq DESC);
         CREATE INDEX IF NOT EXISTS decisions_by_path ON schedule_decisions (schedule_id, path, seq DESC);
         CREATE INDEX IF NOT EXISTS decisions_by_run ON schedule_decisions (run_id);
+        CREATE TABLE IF NOT EXISTS triggers (
+            trigger_id TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            reconciling INTEGER NOT NULL,
+            document TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS triggers_by_customer ON triggers (customer_id, trigger_id);
+        CREATE TABLE IF NOT EXISTS trigger_sequencers (
+            trigger_id TEXT NOT NULL,
+            object_key TEXT NOT NULL,
+            sequencer TEXT NOT NULL,
+            PRIMARY KEY (trigger_id, object_key)
+        );
         CREATE TABLE IF NOT EXISTS secrets (
             reference TEXT PRIMARY KEY,
             customer_id TEXT NOT NULL,

@@ -20,7 +20,7 @@ internal sealed class ApiKeyAuthentication(ITenantStore tenants, string adminKey
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
-        if (!context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal))
+        if (!context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal) || Events.EventsApi.AuthenticatesItself(context.Request))
         {
             await next(context).ConfigureAwait(false);
             return;

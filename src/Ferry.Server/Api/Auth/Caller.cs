@@ -11,6 +11,9 @@ internal sealed record Caller(string? CustomerId, bool IsAdmin, string Actor)
 
     public static Caller Of(HttpContext context) => (Caller)context.Items[ItemKey]!;
 
+    /// <summary>True when the API-key check identified the caller (routes that also take other credentials ask).</summary>
+    public static bool IsIdentified(HttpContext context) => context.Items.ContainsKey(ItemKey);
+
     public void AttachTo(HttpContext context) => context.Items[ItemKey] = this;
 
     /// <summary>The customer of a call on a customer-scoped route (see <see cref="CustomerScope"/>).</summary>

@@ -17,11 +17,7 @@ internal static class ScheduleInput
     /// <summary>The schedule <paramref name="body"/> describes, on top of <paramref name="current"/> for a PATCH; null when a field is wrong.</summary>
     public static Schedule? Build(FieldErrors errors, ScheduleBody body, Schedule template, bool creating)
     {
-        var name = body.Name?.Trim() ?? template.Name;
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 100)
-        {
-            errors.Add("name", "is required, 1-100 characters");
-        }
+        var name = RuleInput.Name(errors, body.Name, template.Name);
 
         var source = body.Source;
         if (creating && source is null)
@@ -47,23 +43,7 @@ internal static class ScheduleInput
         CheckPatterns(errors, "source.include", include);
         CheckPatterns(errors, "source.exclude", exclude);
 
-        if (creating && body.Target is null)
-        {
-            errors.Add("target", "is required: {\"endpoint_id\": ..., \"path\": \"in/{name}\"}");
-        }
-
-        var targetEndpoint = body.Target?.EndpointId ?? template.TargetEndpointId;
-        var targetPath = body.Target?.Path ?? template.TargetPath;
-        if (string.IsNullOrWhiteSpace(targetEndpoint) || targetEndpoint.Length > 64)
-        {
-            errors.Add("target.endpoint_id", "is required");
-        }
-
-        EndpointInput.CheckPath(errors, "target.path", targetPath, allowAbsolute: false);
-        if (PathTemplate.Check(targetPath) is { } templateProblem)
-        {
-            errors.Add("target.path", templateProblem);
-        }
+        var (targetEndpoint, targetPath) = RuleInput.Target(errors, body.Target, template.TargetEndpointId, template.TargetPath, creating);
 
         var policy = body.Policy is null ? null : TransferInput.Policy(errors, body.Policy);
         var trigger = body.Trigger is null ? template.Trigger : Trigger(errors, body.Trigger);
@@ -90,7 +70,7 @@ internal static class ScheduleInput
 
         return errors.Any ? null : template with
         {
-            Name = name.Trim(),
+            Name = name,
             SourceEndpointId = sourceEndpoint,
             SourcePath = RemotePath.Normalize(sourcePath),
             Include = include,

@@ -1,0 +1,71 @@
+using Ferry.Core.Triggers;
+using Ferry.Server.Api.Endpoints;
+using Ferry.Server.Api.Transfers;
+
+namespace Ferry.Server.Api.Triggers;
+
+/// <summary>Field checks for triggers; a PATCH is merged into the stored trigger first and the result checked whole.</summary>
+internal static class TriggerInput
+{
+    public static Trigger? Build(FieldErrors errors, TriggerBody body, Trigger template, bool creating)
+    {
+        var name = RuleInput.Name(errors, body.Name, template.Name);
+
+        if (creating && body.Source is null)
+        {
+            errors.Add("source", "is required: {\"endpoint_id\": ..., \"prefix\": \"incoming/\", \"suffix\": \".csv\"}");
+        }
+
+        var sourceEndpoint = body.Source?.EndpointId ?? template.SourceEndpointId;
+        if (string.IsNullOrWhiteSpace(sourceEndpoint) || sourceEndpoint.Length > 64)
+        {
+            errors.Add("source.endpoint_id", "is required");
+        }
+
+        var prefix = body.Source?.Prefix ?? template.Prefix;
+        if (prefix.Length > 1024 || prefix.Any(char.IsControl) || prefix.StartsWith('/') || prefix.Split('/').Any(s => s is "." or ".."))
+        {
+            errors.Add("source.prefix", "must be relative to the endpoint's prefix: at most 1024 characters, no leading '/', no '.' or '..' segments");
+        }
+
+        var suffix = body.Source?.Suffix ?? template.Suffix;
+        if (suffix.Length > 256 || suffix.Any(char.IsControl) || suffix.Contains('/'))
+        {
+            errors.Add("source.suffix", "must be at most 256 characters without '/' (e.g. \".csv\")");
+        }
+
+        var (targetEndpoint, targetPath) = RuleInput.Target(errors, body.Target, template.TargetEndpointId, template.TargetPath, creating);
+
+        var policy = body.Policy is null ? null : TransferInput.Policy(errors, body.Policy);
+        // S3 prefixes match everything below them, so an archive anywhere under the prefix's directory would fire the trigger again.
+        var listed = Trigger.RootOf(prefix);
+        var afterSuccess = body.AfterSuccess is { } a ? AfterSuccessRules.Parse(errors, a, listed, recursive: true)
+            : template.AfterSuccess.Kind == Core.Jobs.SourceActionKind.Move
+                ? AfterSuccessRules.Parse(errors, new AfterSuccessInput("move", template.AfterSuccess.ArchivePath), listed, recursive: true)
+                : template.AfterSuccess;
+
+        var reconcile = template.ReconcileEvery;
+        if (body.ReconcileSeconds is { } seconds)
+        {
+            if (seconds != 0 && (seconds is < 60 or > 86400 || double.IsNaN(seconds)))
+            {
+                errors.Add("reconcile_seconds", "must be 0 (never) or between 60 and 86400");
+            }
+
+            reconcile = seconds == 0 ? null : TimeSpan.FromSeconds(seconds);
+        }
+
+        return errors.Any ? null : template with
+        {
+            Name = name,
+            SourceEndpointId = sourceEndpoint,
+            Prefix = prefix,
+            Suffix = suffix,
+            TargetEndpointId = targetEndpoint,
+            TargetPath = targetPath,
+            PolicyJson = policy?.ToJson() ?? template.PolicyJson,
+            AfterSuccess = afterSuccess!,
+            ReconcileEvery = reconcile,
+        };
+    }
+}

@@ -1,0 +1,20 @@
+using Microsoft.Data.Sqlite;
+
+namespace Ferry.Stores.Sqlite;
+
+/// <summary>One statement inside a write transaction (see <see cref="SqliteDatabase.WriteAsync{T}"/>).</summary>
+internal static class SqliteCommands
+{
+    public static async Task<int> RunAsync(SqliteConnection c, SqliteTransaction tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args)
+    {
+        await using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        foreach (var (name, value) in args)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

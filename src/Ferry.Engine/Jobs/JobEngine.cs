@@ -39,8 +39,11 @@ public sealed class JobEngine : BackgroundService
         _metrics = metrics;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _executor = new JobExecutor(connectors, audit, options, metrics, logger, _time);
+        _executor = new JobExecutor(connectors, audit, options, metrics, logger, _time, job => JobFailed?.Invoke(job) ?? Task.CompletedTask);
     }
+
+    /// <summary>Called after a job this process ran was FAILED (the failure-notice outbox); its errors are logged, not thrown.</summary>
+    public Func<TransferJob, Task>? JobFailed { get; set; }
 
     /// <summary>Jobs this process is running now.</summary>
     public int Running => _running.Count;

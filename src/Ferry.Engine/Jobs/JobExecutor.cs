@@ -20,7 +20,8 @@ internal sealed class JobExecutor(
     EngineOptions options,
     EngineMetrics metrics,
     ILogger logger,
-    TimeProvider time)
+    TimeProvider time,
+    Func<TransferJob, Task> failed)
 {
     private readonly TransferRunner _runner = new(time);
 
@@ -162,15 +163,29 @@ internal sealed class JobExecutor(
             }
 
             var message = error.IsTransient ? $"{error.Message} (gave up after {job.Attempts} attempts)" : error.Message;
-            await held.ApplyAsync((j, now) => JobStateMachine.Fail(j, now, error.Code, message), CancellationToken.None).ConfigureAwait(false);
+            var failedJob = await held.ApplyAsync((j, now) => JobStateMachine.Fail(j, now, error.Code, message), CancellationToken.None).ConfigureAwait(false);
             metrics.Finished(job.FlowType, "FAILED", 0, elapsed);
             logger.LogError("Failed with {ErrorCode}: {Message}", error.Code, message);
             await AuditAsync(job, "job.failed", $$"""{"error_code":"{{error.Code}}"}""").ConfigureAwait(false);
+            await NotifyFailedAsync(failedJob).ConfigureAwait(false);
         }
         catch (LeaseLostException)
         {
             metrics.LeaseLost();
             logger.LogWarning("Lost the lease before the outcome ({Error}) could be recorded; the next owner retries.", ex.Message);
+        }
+    }
+
+    private async Task NotifyFailedAsync(TransferJob job)
+    {
+        try
+        {
+            await failed(job).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The job's outcome is recorded; only its notice is lost, and the log says so.
+            logger.LogError(ex, "The failure notice for job {JobId} could not be queued", job.JobId);
         }
     }
 

@@ -7,6 +7,7 @@ using Ferry.Core.Schedules;
 using Ferry.Core.Secrets;
 using Ferry.Core.Tenancy;
 using Ferry.Core.Triggers;
+using Ferry.Core.Notifications;
 using Ferry.Engine.Jobs;
 using Ferry.Engine.Schedules;
 using Ferry.Engine.Triggers;
@@ -22,6 +23,8 @@ using Ferry.Server.Api.Json;
 using Ferry.Server.Api.Transfers;
 using Ferry.Server.Api.Triggers;
 using Ferry.Server.Api.Events;
+using Ferry.Server.Api.Webhooks;
+using Ferry.Server.Notifications;
 using Ferry.Stores.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
@@ -147,12 +150,22 @@ public static class FerryHost
         });
         s.AddSingleton<ActiveJobCounts>();
         s.AddSingleton<EngineMetrics>();
-        s.AddSingleton<JobEngine>();
+        s.AddSingleton(sp =>
+        {
+            var engine = ActivatorUtilities.CreateInstance<JobEngine>(sp);
+            var notifier = sp.GetRequiredService<FailureNotifier>();
+            engine.JobFailed = notifier.EnqueueAsync;
+            return engine;
+        });
         s.AddHostedService(sp => sp.GetRequiredService<JobEngine>());
         s.AddHostedService<JobStateGauges>();
         s.AddSingleton<IScheduleStore>(new SqliteScheduleStore(database));
         s.AddSingleton(new ScheduleOptions { MaxActiveJobsPerCustomer = options.MaxActiveJobsPerCustomer });
         s.AddSingleton<ITriggerStore>(new SqliteTriggerStore(database));
+        s.AddSingleton<IWebhookStore>(new SqliteWebhookStore(database));
+        s.AddSingleton(sp => new FailureNotifier(sp.GetRequiredService<IWebhookStore>(), sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<ISecretStore>(),
+            options.AllowPrivateNetworks, sp.GetRequiredService<ILogger<FailureNotifier>>(), sp.GetRequiredService<TimeProvider>()));
+        s.AddHostedService(sp => sp.GetRequiredService<FailureNotifier>());
         s.AddSingleton(sp =>
         {
             var runner = ActivatorUtilities.CreateInstance<ScheduleRunner>(sp);
@@ -206,6 +219,7 @@ public static class FerryHost
         SchedulesApi.Map(app);
         TriggersApi.Map(app);
         EventsApi.Map(app);
+        WebhooksApi.Map(app);
         JobsApi.Map(app);
         BatchesApi.Map(app);
         AuditApi.Map(app);

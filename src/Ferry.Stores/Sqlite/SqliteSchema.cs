@@ -134,6 +134,20 @@ internal static class SqliteSchema
             sequencer TEXT NOT NULL,
             PRIMARY KEY (trigger_id, object_key)
         );
+        CREATE TABLE IF NOT EXISTS webhooks (
+            customer_id TEXT PRIMARY KEY,
+            document TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS webhook_deliveries (
+            delivery_id TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            job_id TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            document TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+        CREATE INDEX IF NOT EXISTS webhook_deliveries_by_customer ON webhook_deliveries (customer_id, delivery_id DESC);
         CREATE TABLE IF NOT EXISTS secrets (
             reference TEXT PRIMARY KEY,
             customer_id TEXT NOT NULL,

@@ -12,8 +12,9 @@ namespace Ferry.Engine.Flows;
 /// long as the slower side rather than the sum of two legs. Nothing is delivered until both are
 /// complete, hash to the same SHA-256 and the source is confirmed unchanged; only then is the
 /// part renamed into place. If only the delivery fails, the file is delivered again from
-/// staging, without reading the partner's server a second time (the engine's re-drive uses
-/// <see cref="StagedPath"/> the same way).
+/// staging, without reading the partner's server a second time; if that fails too, the staged
+/// copy stays for a re-drive (the engine looks for it at <see cref="StagedPath"/> of the failed
+/// job) until the staging sweep removes it.
 /// </summary>
 internal static class StagedFlow
 {
@@ -107,8 +108,8 @@ internal static class StagedFlow
             ?? FerryException.Transient(ErrorCodes.ServerError, deliver.Exception?.InnerException?.Message ?? "delivery was interrupted");
         if (!error.IsTransient)
         {
-            // Authentication, permission, host key: delivering again from staging cannot help.
-            await Cleanup.DeleteQuietlyAsync(staged.Connector, staged.Path).ConfigureAwait(false);
+            // Authentication, permission, host key: delivering again now cannot help, but once the
+            // partner fixes it a re-drive delivers this staged copy without reading the source again.
             throw error;
         }
 

@@ -47,7 +47,15 @@ internal sealed class JobExecutor(
             var request = await BuildRequestAsync(held, endpoints, policy, isRetry, transfer.Token).ConfigureAwait(false);
             var (bytes, sha256, sent) = await DeliverAsync(held, request, policy, transfer.Token).ConfigureAwait(false);
             string? done = null;
-            if (policy.AfterSuccess.Kind != SourceActionKind.None)
+            var fromStaging = options.Staging is not null && ReferenceEquals(request.Source.Connector, options.Staging);
+            if (fromStaging)
+            {
+                // The re-drive used the failed job's staged copy; it has served its purpose.
+                await Cleanup.DeleteQuietlyAsync(options.Staging!, request.Source.Path).ConfigureAwait(false);
+                done = "re-driven from the staged copy; the source was not read again"
+                    + (policy.AfterSuccess.Kind == SourceActionKind.None ? "" : ", so its post-action was not run");
+            }
+            else if (policy.AfterSuccess.Kind != SourceActionKind.None)
             {
                 done = await PostActionAsync(request.Source, policy.AfterSuccess, sent!, bytes, sha256, transfer.Token).ConfigureAwait(false);
                 logger.LogInformation("Post-action: {Done}", done);
@@ -122,10 +130,34 @@ internal sealed class JobExecutor(
         var hooks = new TransferHooks(
             BeforeCommit: held.RenewAsync,
             Delivered: (bytes, sha256, ct) => held.ApplyAsync((j, now) => JobStateMachine.StartVerifying(j, now, bytes, sha256), ct));
+        var from = await StagedCopyAsync(job, source, target, cancellationToken).ConfigureAwait(false)
+            ?? new TransferLocation(await connectors.GetAsync(source, cancellationToken).ConfigureAwait(false), job.SourcePath);
         return new TransferRequest(
-            new TransferLocation(await connectors.GetAsync(source, cancellationToken).ConfigureAwait(false), job.SourcePath),
+            from,
             new TransferLocation(await connectors.GetAsync(target, cancellationToken).ConfigureAwait(false), job.TargetPath),
             job.JobId, policy.Transfer, options.Staging, Progress: null, IsRetry: isRetry || job.Attempts > 1, hooks, Trigger.OfBatch(job.BatchId));
+    }
+
+    /// <summary>
+    /// For a re-drive of an SFTP-to-SFTP job: the copy the failed job staged, if it is still
+    /// there, so the file is delivered without pulling it from the partner again.
+    /// </summary>
+    private async Task<TransferLocation?> StagedCopyAsync(TransferJob job, Endpoint source, Endpoint target, CancellationToken cancellationToken)
+    {
+        if (job.RedriveOf is not { } original || options.Staging is not { } staging || source.Kind != EndpointKind.Sftp || target.Kind != EndpointKind.Sftp)
+        {
+            return null;
+        }
+
+        var path = StagedFlow.StagedPath(original, job.SourcePath);
+        if (await staging.StatAsync(path, cancellationToken).ConfigureAwait(false) is not { IsDirectory: false })
+        {
+            logger.LogInformation("Re-drive of {Original}: no staged copy left; reading the source again", original);
+            return null;
+        }
+
+        logger.LogInformation("Re-drive of {Original}: delivering the staged copy {Path}", original, path);
+        return new TransferLocation(staging, path);
     }
 
     private static FerryException Gone(string endpointId) =>

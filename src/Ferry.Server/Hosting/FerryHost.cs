@@ -128,6 +128,7 @@ public static class FerryHost
         s.AddOpenApi("v1");
         s.AddSingleton(options);
         s.AddSingleton(TimeProvider.System);
+        s.AddSingleton(data);
         s.AddSingleton(database);
         s.AddSingleton<IJobStore>(new SqliteJobStore(database));
         s.AddSingleton<IEndpointStore>(new SqliteEndpointStore(database));
@@ -180,6 +181,8 @@ public static class FerryHost
         });
         if (options.Workers > 0)
         {
+            // The staging area belongs to the processes that run jobs.
+            s.AddHostedService<StagingSweeper>();
             // Schedules fire where jobs run; API-only nodes still run schedules on request (POST .../run).
             s.AddHostedService<Scheduler>();
         }

@@ -37,6 +37,12 @@ public sealed class FerryOptions
 
     public int ShutdownGraceSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// How long a staged copy a failed SFTP-to-SFTP job left behind is kept for a re-drive (copies
+    /// of delivered files are deleted at once); older ones are swept hourly.
+    /// </summary>
+    public int StagingRetentionDays { get; set; } = 7;
+
     /// <summary>Every problem with the configuration, each naming its setting; empty when it is usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -66,6 +72,7 @@ public sealed class FerryOptions
         Check(problems, MaxFilesPerRequest, 1, 100_000, "MaxFilesPerRequest");
         Check(problems, LeaseSeconds, 5, 3600, "LeaseSeconds");
         Check(problems, ShutdownGraceSeconds, 0, 3600, "ShutdownGraceSeconds");
+        Check(problems, StagingRetentionDays, 1, 365, "StagingRetentionDays");
         if (PollSeconds is < 0.05 or > 60)
         {
             problems.Add($"Ferry:PollSeconds (FERRY__POLLSECONDS) must be between 0.05 and 60, not {PollSeconds}");

@@ -83,6 +83,31 @@ public sealed class TriggersTests(Rig rig, SharedServer shared) : IClassFixture<
     }
 
     [Fact]
+    public async Task Reconciliation_FindsObjectsWhoseEventsWereLost_Once()
+    {
+        var t = await SetUpAsync();
+        using var _ = t.Client;
+        await PutAsync(t.Bucket, "in/lost-1.csv", 200, seed: 25);
+        await PutAsync(t.Bucket, "in/deep/lost-2.csv", 200, seed: 26);
+        await PutAsync(t.Bucket, "in/not-mine.txt", 200, seed: 27);
+        var sent = await PostEventAsync(t.Intake, Event(t.Bucket, "in/lost-1.csv", "01"));
+        var patch = await t.Client.SendAsync(HttpMethod.Patch, $"v1/triggers/{t.TriggerId}", new { reconcile_seconds = 300 },
+            new Dictionary<string, string> { ["If-Match"] = "\"0\"" });
+        Assert.True(patch.Status == HttpStatusCode.OK, patch.Text);
+
+        var first = await t.Client.PostAsync($"v1/triggers/{t.TriggerId}/reconcile", null);
+        var second = await t.Client.PostAsync($"v1/triggers/{t.TriggerId}/reconcile", null);
+
+        var found = Assert.Single(first.Body.GetProperty("records").EnumerateArray());
+        Assert.Equal("created", Outcome(found));
+        Assert.Equal(0, second.Body.GetProperty("records").GetArrayLength());
+        Assert.Equal("SUCCEEDED", (await t.Client.WaitForJobAsync(JobId(found))).GetProperty("status").GetString());
+        Assert.True(File.Exists(Path.Combine(t.Dir, "from-s3/deep/lost-2.csv")));
+        Assert.Equal(2, (await t.Client.GetAsync($"v1/batches/{t.TriggerId}")).Body.GetProperty("jobs").GetInt32());
+        Assert.Equal("created", Outcome(sent));
+    }
+
+    [Fact]
     public async Task TheIntake_RefusesWrongTokensAndBadMessages()
     {
         var t = await SetUpAsync();

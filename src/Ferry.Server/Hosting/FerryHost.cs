@@ -179,12 +179,19 @@ public static class FerryHost
             intake.JobsCreated = JobsCreated(sp);
             return intake;
         });
+        s.AddSingleton(sp =>
+        {
+            var reconciler = ActivatorUtilities.CreateInstance<TriggerReconciler>(sp);
+            reconciler.JobsCreated = JobsCreated(sp);
+            return reconciler;
+        });
         if (options.Workers > 0)
         {
             // The staging area belongs to the processes that run jobs.
             s.AddHostedService<StagingSweeper>();
             // Schedules fire where jobs run; API-only nodes still run schedules on request (POST .../run).
             s.AddHostedService<Scheduler>();
+            s.AddHostedService(sp => sp.GetRequiredService<TriggerReconciler>());
         }
         s.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(EngineMetrics.MeterName, JobStateGauges.MeterName)

@@ -6,6 +6,7 @@ using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
 using Ferry.Core.Jobs;
 using Ferry.Core.Triggers;
+using Ferry.Engine.Triggers;
 using Ferry.Server.Api.Auth;
 using Ferry.Server.Api.Json;
 using Ferry.Server.Api.Transfers;
@@ -30,9 +31,10 @@ internal static class TriggersApi
             SetStatusAsync(triggerId, TriggerStatus.Paused, http, s, ct));
         group.MapPost("/{triggerId}/resume", (string triggerId, HttpContext http, [AsParameters] Services s, CancellationToken ct) =>
             SetStatusAsync(triggerId, TriggerStatus.Active, http, s, ct));
+        group.MapPost("/{triggerId}/reconcile", ReconcileAsync);
     }
 
-    internal sealed record Services(ITriggerStore Triggers, IEndpointStore Endpoints, IAuditLog Audit, TimeProvider Time);
+    internal sealed record Services(ITriggerStore Triggers, IEndpointStore Endpoints, IAuditLog Audit, TriggerReconciler Reconciler, TimeProvider Time);
 
     /// <summary>SHA-256 of an intake token, as stored; only the hash is kept.</summary>
     public static string HashToken(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
@@ -152,6 +154,25 @@ internal static class TriggersApi
         await s.Triggers.DeleteAsync(current.CustomerId, triggerId, ct).ConfigureAwait(false);
         await AuditAsync(s, http, current, "trigger.deleted", ct).ConfigureAwait(false);
         return Results.NoContent();
+    }
+
+    /// <summary>Lists the trigger's prefix now and creates the jobs missing events would have; answers with the objects that had none.</summary>
+    private static async Task<IResult> ReconcileAsync(string triggerId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
+    {
+        if (await s.Triggers.GetAsync(Caller.CustomerOf(http), triggerId, ct).ConfigureAwait(false) is not { } trigger)
+        {
+            return Problems.NotFound($"Trigger {triggerId}");
+        }
+
+        try
+        {
+            return Results.Ok(new { records = await s.Reconciler.SweepAsync(trigger, ct).ConfigureAwait(false) });
+        }
+        catch (Core.Errors.FerryException ex)
+        {
+            return Problems.Status(ex.IsTransient ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status422UnprocessableEntity,
+                "Source cannot be listed", $"{ex.Code}: {ex.Message}", "source-unreadable");
+        }
     }
 
     /// <summary>The source must be an ACTIVE S3 endpoint usable as a source; the target ACTIVE and usable as a target.</summary>

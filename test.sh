@@ -20,6 +20,8 @@ install_packages() {
 
 install_packages
 dotnet restore Ferry.slnx --verbosity quiet
+# fauxqs, the SQS stand-in (Node.js 20 is on the machine; npm fetches the pinned version).
+npm ci --prefix rig/sqs --no-audit --no-fund --loglevel=error >/dev/null
 [ "${1:-}" = "--install-only" ] && exit 0
 [ "${1:-}" = "--" ] && shift
 

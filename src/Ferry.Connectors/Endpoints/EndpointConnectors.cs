@@ -96,17 +96,20 @@ public sealed class EndpointConnectors(ISecretStore secrets) : IEndpointConnecto
         _live.Clear();
     }
 
-    private async Task<(long, IConnector)> CreateAsync(Endpoint endpoint, CancellationToken cancellationToken)
+    private async Task<(long, IConnector)> CreateAsync(Endpoint endpoint, CancellationToken cancellationToken) =>
+        (endpoint.Version, Build(endpoint, await CredentialsAsync(secrets, endpoint, cancellationToken).ConfigureAwait(false), validating: false));
+
+    /// <summary>The endpoint's credentials from the secret store (none when it uses the ambient identity).</summary>
+    internal static async Task<EndpointCredentials> CredentialsAsync(ISecretStore secrets, Endpoint endpoint, CancellationToken cancellationToken)
     {
-        var credentials = new EndpointCredentials();
-        if (endpoint.SecretRef is { } reference)
+        if (endpoint.SecretRef is not { } reference)
         {
-            var json = await secrets.GetAsync(endpoint.CustomerId, reference, cancellationToken).ConfigureAwait(false)
-                ?? throw FerryException.Permanent(ErrorCodes.InvalidConfiguration, $"the credentials of endpoint {endpoint.EndpointId} are missing from the secret store");
-            credentials = JsonSerializer.Deserialize<EndpointCredentials>(json) ?? credentials;
+            return new EndpointCredentials();
         }
 
-        return (endpoint.Version, Build(endpoint, credentials, validating: false));
+        var json = await secrets.GetAsync(endpoint.CustomerId, reference, cancellationToken).ConfigureAwait(false)
+            ?? throw FerryException.Permanent(ErrorCodes.InvalidConfiguration, $"the credentials of endpoint {endpoint.EndpointId} are missing from the secret store");
+        return JsonSerializer.Deserialize<EndpointCredentials>(json) ?? new EndpointCredentials();
     }
 
     private static IConnector Build(Endpoint endpoint, EndpointCredentials credentials, bool validating) => endpoint.Kind switch

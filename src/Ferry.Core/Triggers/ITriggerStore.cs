@@ -20,6 +20,9 @@ public interface ITriggerStore
     /// <summary>Every trigger whose <see cref="Trigger.ReconcileEvery"/> is set (for the sweep).</summary>
     Task<IReadOnlyList<Trigger>> ListReconcilingAsync(CancellationToken cancellationToken);
 
+    /// <summary>Every trigger with an <see cref="Trigger.SqsQueueUrl"/> (for the queue consumer).</summary>
+    Task<IReadOnlyList<Trigger>> ListQueuedAsync(CancellationToken cancellationToken);
+
     /// <summary>Stores <paramref name="after"/> if the stored version is still <paramref name="expectedVersion"/>.</summary>
     Task<bool> UpdateAsync(Trigger after, long expectedVersion, CancellationToken cancellationToken);
 

@@ -39,6 +39,13 @@ public sealed record Trigger
 
     public SourceAction AfterSuccess { get; init; } = SourceAction.None;
 
+    /// <summary>
+    /// An SQS queue the bucket's notifications go to (AWS deployments); Ferry long-polls it with the
+    /// source endpoint's credentials and deletes each message once its jobs are created. Null: events
+    /// come only through the intake URL.
+    /// </summary>
+    public string? SqsQueueUrl { get; init; }
+
     /// <summary>How often the prefix is listed to catch lost events; null never.</summary>
     public TimeSpan? ReconcileEvery { get; init; }
 

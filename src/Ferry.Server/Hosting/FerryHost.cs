@@ -1,5 +1,6 @@
 using Ferry.Connectors.Endpoints;
 using Ferry.Connectors.Local;
+using Ferry.Connectors.Sqs;
 using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
 using Ferry.Core.Jobs;
@@ -192,6 +193,8 @@ public static class FerryHost
             // Schedules fire where jobs run; API-only nodes still run schedules on request (POST .../run).
             s.AddHostedService<Scheduler>();
             s.AddHostedService(sp => sp.GetRequiredService<TriggerReconciler>());
+            s.AddSingleton<IEventQueues>(sp => new SqsEventQueues(sp.GetRequiredService<ISecretStore>()));
+            s.AddHostedService<QueueConsumer>();
         }
         s.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(EngineMetrics.MeterName, JobStateGauges.MeterName)

@@ -35,6 +35,10 @@ public sealed class SqliteTriggerStore(SqliteDatabase database) : ITriggerStore
     public async Task<IReadOnlyList<Trigger>> ListReconcilingAsync(CancellationToken cancellationToken) =>
         await database.QueryAsync("SELECT document FROM triggers WHERE reconciling = 1 ORDER BY trigger_id", Read, cancellationToken).ConfigureAwait(false);
 
+    public async Task<IReadOnlyList<Trigger>> ListQueuedAsync(CancellationToken cancellationToken) =>
+        await database.QueryAsync("SELECT document FROM triggers WHERE json_extract(document, '$.SqsQueueUrl') IS NOT NULL ORDER BY trigger_id", Read, cancellationToken)
+            .ConfigureAwait(false);
+
     public async Task<bool> UpdateAsync(Trigger after, long expectedVersion, CancellationToken cancellationToken) =>
         await database.ExecuteAsync("""
             UPDATE triggers SET version = $v, reconciling = $r, document = $doc WHERE trigger_id = $id AND customer_id = $c AND version = $expected

@@ -34,6 +34,13 @@ internal static class TriggerInput
             errors.Add("source.suffix", "must be at most 256 characters without '/' (e.g. \".csv\")");
         }
 
+        var queue = body.Source?.SqsQueueUrl is { } given ? (given.Length == 0 ? null : given) : template.SqsQueueUrl;
+        if (queue is not null && (!Uri.TryCreate(queue, UriKind.Absolute, out var queueUrl) || queueUrl.Scheme is not ("https" or "http")
+            || queue.Length > 1024 || queueUrl.UserInfo.Length > 0 || queueUrl.AbsolutePath.Length < 2))
+        {
+            errors.Add("source.sqs_queue_url", "must be an SQS queue URL like https://sqs.eu-west-1.amazonaws.com/123456789012/uploads (\"\" removes it)");
+        }
+
         var (targetEndpoint, targetPath) = RuleInput.Target(errors, body.Target, template.TargetEndpointId, template.TargetPath, creating);
 
         var policy = body.Policy is null ? null : TransferInput.Policy(errors, body.Policy);
@@ -66,6 +73,7 @@ internal static class TriggerInput
             PolicyJson = policy?.ToJson() ?? template.PolicyJson,
             AfterSuccess = afterSuccess!,
             ReconcileEvery = reconcile,
+            SqsQueueUrl = queue,
         };
     }
 }

@@ -34,7 +34,8 @@ internal static class TriggersApi
         group.MapPost("/{triggerId}/reconcile", ReconcileAsync);
     }
 
-    internal sealed record Services(ITriggerStore Triggers, IEndpointStore Endpoints, IAuditLog Audit, TriggerReconciler Reconciler, TimeProvider Time);
+    internal sealed record Services(
+        ITriggerStore Triggers, IEndpointStore Endpoints, IAuditLog Audit, TriggerReconciler Reconciler, Hosting.FerryOptions Options, TimeProvider Time);
 
     /// <summary>SHA-256 of an intake token, as stored; only the hash is kept.</summary>
     public static string HashToken(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
@@ -187,6 +188,12 @@ internal static class TriggersApi
 
         TransfersApi.CheckEndpoint(errors, "target.endpoint_id", await s.Endpoints.GetAsync(trigger.CustomerId, trigger.TargetEndpointId, ct).ConfigureAwait(false),
             EndpointDirection.Outbound);
+        if (!s.Options.AllowPrivateNetworks && trigger.SqsQueueUrl is { } queue && System.Net.IPAddress.TryParse(new Uri(queue).IdnHost, out var ip)
+            && Endpoints.EndpointConnectivity.IsPrivate(ip))
+        {
+            errors.Add("source.sqs_queue_url", $"{ip} is a private, loopback or link-local address");
+        }
+
         return !errors.Any;
     }
 

@@ -53,6 +53,17 @@ public sealed class HostileInputTests(SharedServer shared) : IClassFixture<Share
         { "POST", "v1/jobs/job_nope/redrive", null, "", 404, null },
         { "PATCH", $"v1/endpoints/{Ep}", "{}", "application/json", 404, null },
         { "POST", "v1/customers", "{\"name\":\"x\"}", "application/json", 403, null },
+        { "POST", "v1/schedules", "{\"name\":\"x\",\"trigger\":{\"cron\":\"* * *\"}}", "application/json", 400, "trigger.cron" },
+        { "POST", "v1/schedules", "{\"name\":\"x\",\"source\":{\"endpoint_id\":\"ep\",\"path\":\"\"},\"after_success\":{\"action\":\"move\"}}", "application/json", 400, "after_success.archive_path" },
+        { "GET", "v1/schedules/sch_nope/decisions?limit=5000", null, "", 400, "limit" },
+        { "POST", "v1/triggers", "{\"name\":\"x\",\"source\":{\"endpoint_id\":\"ep\",\"prefix\":\"/abs\"}}", "application/json", 400, "source.prefix" },
+        { "POST", "v1/triggers", "{\"name\":\"x\",\"source\":{\"endpoint_id\":\"ep\",\"sqs_queue_url\":\"not a url\"}}", "application/json", 400, "source.sqs_queue_url" },
+        { "POST", "v1/triggers", "{\"name\":\"x\",\"reconcile_seconds\":1}", "application/json", 400, "reconcile_seconds" },
+        { "PATCH", "v1/triggers/trg_nope", "{}", "application/json", 404, null },
+        { "POST", "v1/events/s3", "{\"Records\":[{}]}", "application/json", 400, "$" },
+        { "POST", "v1/events/s3", "[1,2]", "application/json", 400, "$" },
+        { "PUT", "v1/webhooks/job-failed", "{\"url\":\"javascript:alert(1)\"}", "application/json", 400, "url" },
+        { "PUT", "v1/webhooks/job-failed", "{\"url\":\"http://x\",\"secret\":\"mine\"}", "application/json", 400, "secret" },
     };
 
     [Theory]

@@ -58,6 +58,10 @@ public sealed record Trigger
 
     public const string IdPrefix = "trg_";
 
+    /// <summary>True when the trigger takes the object at <paramref name="path"/> (relative to the source endpoint's prefix).</summary>
+    public bool Takes(string path) =>
+        !path.EndsWith('/') && path.StartsWith(Prefix, StringComparison.Ordinal) && path.EndsWith(Suffix, StringComparison.Ordinal);
+
     /// <summary>The directory part of a prefix ("in/2026" gives "in"): what {path} in templates is relative to.</summary>
     public static string RootOf(string prefix)
     {

@@ -23,15 +23,7 @@ internal static class TriggerJobs
 
         var basePrefix = RemotePath.Normalize(s3.Prefix);
         basePrefix = basePrefix.Length == 0 ? "" : basePrefix + "/";
-        if (!key.StartsWith(basePrefix, StringComparison.Ordinal) || key.EndsWith('/'))
-        {
-            return null;
-        }
-
-        var relative = key[basePrefix.Length..];
-        return relative.StartsWith(trigger.Prefix, StringComparison.Ordinal) && relative.EndsWith(trigger.Suffix, StringComparison.Ordinal)
-            ? relative
-            : null;
+        return key.StartsWith(basePrefix, StringComparison.Ordinal) && trigger.Takes(key[basePrefix.Length..]) ? key[basePrefix.Length..] : null;
     }
 
     /// <summary>The job for one object version the trigger takes.</summary>

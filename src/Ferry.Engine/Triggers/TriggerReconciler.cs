@@ -83,7 +83,7 @@ public sealed class TriggerReconciler(
         foreach (var listed in listing.Values)
         {
             var path = RemotePath.Normalize(listed.Path);
-            if (!path.StartsWith(trigger.Prefix, StringComparison.Ordinal) || !path.EndsWith(trigger.Suffix, StringComparison.Ordinal))
+            if (!trigger.Takes(path))
             {
                 continue;
             }

@@ -75,6 +75,9 @@ internal sealed class EndpointConnectivity(IEndpointConnectors connectors, bool 
         return null;
     }
 
+    /// <summary>True when <paramref name="url"/> names a private, loopback or link-local address literally (names are checked when connecting).</summary>
+    internal static bool IsPrivateLiteral(Uri url) => IPAddress.TryParse(url.IdnHost, out var ip) && IsPrivate(ip);
+
     internal static bool IsPrivate(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)

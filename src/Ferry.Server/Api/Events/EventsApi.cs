@@ -147,6 +147,6 @@ internal static class EventsApi
             buffer.Write(chunk, 0, read);
         }
 
-        return JsonDocument.Parse(buffer.ToArray());
+        return JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
     }
 }

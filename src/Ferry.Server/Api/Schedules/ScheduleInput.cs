@@ -1,4 +1,3 @@
-using Ferry.Core.Jobs;
 using Ferry.Core.Paths;
 using Ferry.Core.Schedules;
 using Ferry.Server.Api.Endpoints;
@@ -61,12 +60,7 @@ internal static class ScheduleInput
         }
 
         var recursive = source?.Recursive ?? template.Recursive;
-        var afterSuccess = body.AfterSuccess is { } a ? AfterSuccessRules.Parse(errors, a, sourcePath, recursive) : template.AfterSuccess;
-        if (body.AfterSuccess is null && afterSuccess?.Kind == SourceActionKind.Move)
-        {
-            // A PATCH that moves the source must not bring the stored archive into what is listed.
-            AfterSuccessRules.Parse(errors, new AfterSuccessInput("move", afterSuccess.ArchivePath), sourcePath, recursive);
-        }
+        var afterSuccess = AfterSuccessRules.Merge(errors, body.AfterSuccess, template.AfterSuccess, sourcePath, recursive);
 
         return errors.Any ? null : template with
         {

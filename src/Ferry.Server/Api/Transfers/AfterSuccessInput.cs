@@ -69,6 +69,15 @@ internal static class AfterSuccessRules
         return errors.Count == before ? new SourceAction(SourceActionKind.Move, archive) : null;
     }
 
+    /// <summary>
+    /// The post-action after a create or PATCH: <paramref name="given"/> when sent, else the stored
+    /// one - a stored move re-checked, since a changed source may now list its archive.
+    /// </summary>
+    public static SourceAction? Merge(FieldErrors errors, AfterSuccessInput? given, SourceAction current, string listed, bool recursive) =>
+        given is not null ? Parse(errors, given, listed, recursive)
+            : current.Kind == SourceActionKind.Move ? Parse(errors, new AfterSuccessInput("move", current.ArchivePath), listed, recursive)
+            : current;
+
     /// <summary>True when files archived to <paramref name="archive"/> (a template) could be listed again.</summary>
     private static bool IsListed(string archive, string listed, bool recursive)
     {

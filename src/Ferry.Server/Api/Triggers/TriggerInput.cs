@@ -46,10 +46,7 @@ internal static class TriggerInput
         var policy = body.Policy is null ? null : TransferInput.Policy(errors, body.Policy);
         // S3 prefixes match everything below them, so an archive anywhere under the prefix's directory would fire the trigger again.
         var listed = Trigger.RootOf(prefix);
-        var afterSuccess = body.AfterSuccess is { } a ? AfterSuccessRules.Parse(errors, a, listed, recursive: true)
-            : template.AfterSuccess.Kind == Core.Jobs.SourceActionKind.Move
-                ? AfterSuccessRules.Parse(errors, new AfterSuccessInput("move", template.AfterSuccess.ArchivePath), listed, recursive: true)
-                : template.AfterSuccess;
+        var afterSuccess = AfterSuccessRules.Merge(errors, body.AfterSuccess, template.AfterSuccess, listed, recursive: true);
 
         var reconcile = template.ReconcileEvery;
         if (body.ReconcileSeconds is { } seconds)

@@ -188,10 +188,9 @@ internal static class TriggersApi
 
         TransfersApi.CheckEndpoint(errors, "target.endpoint_id", await s.Endpoints.GetAsync(trigger.CustomerId, trigger.TargetEndpointId, ct).ConfigureAwait(false),
             EndpointDirection.Outbound);
-        if (!s.Options.AllowPrivateNetworks && trigger.SqsQueueUrl is { } queue && System.Net.IPAddress.TryParse(new Uri(queue).IdnHost, out var ip)
-            && Endpoints.EndpointConnectivity.IsPrivate(ip))
+        if (!s.Options.AllowPrivateNetworks && trigger.SqsQueueUrl is { } queue && Endpoints.EndpointConnectivity.IsPrivateLiteral(new Uri(queue)))
         {
-            errors.Add("source.sqs_queue_url", $"{ip} is a private, loopback or link-local address");
+            errors.Add("source.sqs_queue_url", $"{new Uri(queue).Host} is a private, loopback or link-local address");
         }
 
         return !errors.Any;

@@ -1,4 +1,3 @@
-using System.Net;
 using Ferry.Core;
 using Ferry.Core.Audit;
 using Ferry.Core.Notifications;
@@ -52,7 +51,7 @@ internal static class WebhooksApi
             return Problems.Field("url", "must be an absolute http(s) URL of at most 2048 characters, without user:password (notices are signed instead)");
         }
 
-        if (!s.Options.AllowPrivateNetworks && IPAddress.TryParse(url.IdnHost, out var ip) && EndpointConnectivity.IsPrivate(ip))
+        if (!s.Options.AllowPrivateNetworks && EndpointConnectivity.IsPrivateLiteral(url))
         {
             return Problems.Field("url", $"{url.Host} is a private, loopback or link-local address, which webhooks may not call");
         }

@@ -17,6 +17,7 @@ internal static class S3ClientFactory
             // The engine retries whole operations; the SDK's own retries only smooth over blips.
             MaxErrorRetry = 2,
         };
+        config.EndpointProvider = new CachedEndpointProvider(config.EndpointProvider);
         if (o.ServiceUrl is { } url)
         {
             config.ServiceURL = url;

@@ -136,9 +136,8 @@ internal static class CopyCommand
                 // Connecting happens inside the attempt, so an unreachable server is retried too.
                 var targetPath = await ResolveTargetPathAsync(source, target, template.Target.Connector, cancellationToken);
                 var request = template with { Target = template.Target with { Path = targetPath } };
-                var entry = await request.Source.Connector.StatAsync(request.Source.Path, cancellationToken)
-                    ?? throw FerryException.NotFound(request.Source.Describe());
-                var result = await display.RunAsync(RemotePath.FileName(request.Source.Path), entry.Size,
+                // The runner looks at the source first and reports its size with the progress.
+                var result = await display.RunAsync(RemotePath.FileName(request.Source.Path),
                     progress => runner.RunAsync(request with { Progress = progress }, cancellationToken));
                 return (result, request);
             }

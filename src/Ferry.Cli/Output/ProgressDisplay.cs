@@ -24,7 +24,7 @@ internal sealed class ProgressDisplay
     }
 
     /// <summary>Runs <paramref name="work"/>, feeding it a progress callback that draws.</summary>
-    public async Task<T> RunAsync<T>(string title, long totalBytes, Func<Action<TransferProgress>, Task<T>> work)
+    public async Task<T> RunAsync<T>(string title, Func<Action<TransferProgress>, Task<T>> work)
     {
         if (_quiet)
         {
@@ -50,9 +50,11 @@ internal sealed class ProgressDisplay
                 new RemainingTimeColumn())
             .StartAsync(async ctx =>
             {
-                var task = ctx.AddTask(Markup.Escape(title), maxValue: Math.Max(1, totalBytes));
+                // The size arrives with the first report (the runner stats the source once).
+                var task = ctx.AddTask(Markup.Escape(title), maxValue: 1);
                 result = await work(p =>
                 {
+                    task.MaxValue = Math.Max(1, p.TotalBytes);
                     task.Description = Markup.Escape($"{title} [{p.Stage}]");
                     task.Value = p.Bytes;
                 });

@@ -15,10 +15,12 @@ internal static class Verifier
     public static async Task<string?> VerifyAsync(TransferLocation target, long size, WriteResult delivered, VerifyMode mode, CancellationToken cancellationToken)
     {
         var streamedSha256 = delivered.Sha256;
-        if (mode == VerifyMode.Checksum && delivered.ServerVerified && delivered.Size == size && streamedSha256 is not null)
+        if (mode == VerifyMode.Checksum && delivered.ServerVerified && delivered.Size == size)
         {
             // The store already confirmed these exact bytes as it took them (Content-MD5 per PUT or
-            // part, an ETag matching the MD5s sent); asking it again would repeat that answer.
+            // part, an ETag matching the MD5s sent, a copy's ETag matching its source's); asking it
+            // again would repeat that answer. A server-side copy of an object Ferry did not write
+            // has no SHA-256 to report, here or in the store.
             return streamedSha256;
         }
 

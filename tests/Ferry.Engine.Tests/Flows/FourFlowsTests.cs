@@ -55,6 +55,22 @@ public sealed class FourFlowsTests(Rig rig)
         Assert.Equal(sha, await f.Sha256OfS3Async("out/copy.bin"));
     }
 
+    [Fact]
+    public async Task S3ToS3_ObjectFerryDidNotWrite_TheCopysETagIsTheVerification()
+    {
+        await using var f = await FlowFixture.CreateAsync(rig);
+        var sha = await f.PutS3SourceAsync("in/plain.bin", 1024 * 1024, seed: 16);
+        var target = new InstrumentedConnector(f.S3("out"));
+
+        var result = await _runner.RunAsync(new TransferRequest(
+            new TransferLocation(f.S3("in"), "plain.bin"), new TransferLocation(target, "copy.bin"), "job-s3-plain"), default);
+
+        // No SHA-256 is recorded for an object Ferry did not write, and none is invented; the
+        // copier's HEAD matched the source's ETag, so VERIFYING does not ask the store again.
+        Assert.Equal((FlowStrategy.ServerSideCopy, (string?)null, 0), (result.Strategy, result.Sha256, target.Stats));
+        Assert.Equal(sha, await f.Sha256OfS3Async("out/copy.bin"));
+    }
+
     [Theory]
     [MemberData(nameof(Sizes))]
     public async Task SftpToSftp_GoesThroughStagingByteExactAndCleansUp(long size)

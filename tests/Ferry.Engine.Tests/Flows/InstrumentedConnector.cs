@@ -4,17 +4,20 @@ using Ferry.Core.Errors;
 namespace Ferry.Engine.Tests.Flows;
 
 /// <summary>
-/// Wraps a real connector to count reads and writes and, when asked, to break the first write
+/// Wraps a real connector to count stats, reads and writes and, when asked, to break the first write
 /// after a number of bytes the way a dropped connection would. Everything else goes to the real server.
 /// </summary>
 internal sealed class InstrumentedConnector(IConnector inner, long? failFirstWriteAfter = null) : IConnector
 {
     private int _opens;
     private int _writes;
+    private int _stats;
 
     public int Opens => _opens;
 
     public int Writes => _writes;
+
+    public int Stats => _stats;
 
     public string Scheme => inner.Scheme;
 
@@ -23,7 +26,11 @@ internal sealed class InstrumentedConnector(IConnector inner, long? failFirstWri
     public IAsyncEnumerable<RemoteEntry> ListAsync(string path, ListOptions options, CancellationToken cancellationToken) =>
         inner.ListAsync(path, options, cancellationToken);
 
-    public Task<RemoteEntry?> StatAsync(string path, CancellationToken cancellationToken) => inner.StatAsync(path, cancellationToken);
+    public Task<RemoteEntry?> StatAsync(string path, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _stats);
+        return inner.StatAsync(path, cancellationToken);
+    }
 
     public Task<Stream> OpenReadAsync(string path, long offset, long? length, CancellationToken cancellationToken)
     {

@@ -46,7 +46,7 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
     public Task CheckAsync(CancellationToken cancellationToken) =>
         RunAsync("", async c =>
         {
-            var attrs = await c.GetAsync(Full(""), cancellationToken).ConfigureAwait(false);
+            var attrs = await SftpBlockingCalls.Run(() => c.Get(Full("")), cancellationToken).ConfigureAwait(false);
             if (!attrs.IsDirectory)
             {
                 throw FerryException.Permanent(ErrorCodes.InvalidConfiguration, $"{Describe("")}: the base path is not a directory");
@@ -103,7 +103,7 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
         {
             try
             {
-                var f = await c.GetAsync(Full(rel), cancellationToken).ConfigureAwait(false);
+                var f = await SftpBlockingCalls.Run(() => c.Get(Full(rel)), cancellationToken).ConfigureAwait(false);
                 return (RemoteEntry?)ToEntry(rel, f);
             }
             catch (SftpPathNotFoundException)
@@ -119,7 +119,7 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
         var lease = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var stream = await lease.Client.OpenAsync(Full(rel), FileMode.Open, FileAccess.Read, cancellationToken).ConfigureAwait(false);
+            var stream = await SftpBlockingCalls.Run(() => lease.Client.Open(Full(rel), FileMode.Open, FileAccess.Read), cancellationToken).ConfigureAwait(false);
             if (offset > 0)
             {
                 stream.Seek(offset, SeekOrigin.Begin);
@@ -161,7 +161,7 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
             {
                 // UploadFile is synchronous but pipelined: it keeps many write requests in flight.
                 // It cannot take a token; the source stream throws on cancellation instead.
-                await Task.Run(() => c.UploadFile(source, Full(rel), canOverride: !options.CreateOnly), CancellationToken.None).ConfigureAwait(false);
+                await SftpBlockingCalls.Run(() => c.UploadFile(source, Full(rel), canOverride: !options.CreateOnly), CancellationToken.None).ConfigureAwait(false);
             }
             catch (SshException) when (options.CreateOnly && source.Position == 0)
             {
@@ -202,7 +202,7 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
         {
             try
             {
-                await c.DeleteFileAsync(Full(rel), cancellationToken).ConfigureAwait(false);
+                await SftpBlockingCalls.Run(() => c.DeleteFile(Full(rel)), cancellationToken).ConfigureAwait(false);
             }
             catch (SftpPathNotFoundException)
             {
@@ -229,7 +229,7 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
                 // unlinks), so "fail if exists" is decided atomically by the server.
                 try
                 {
-                    await c.RenameFileAsync(Full(relFrom), Full(relTo), cancellationToken).ConfigureAwait(false);
+                    await SftpBlockingCalls.Run(() => c.RenameFile(Full(relFrom), Full(relTo)), cancellationToken).ConfigureAwait(false);
                     return RenameOutcome.Atomic;
                 }
                 catch (SshException)
@@ -245,7 +245,7 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
 
             try
             {
-                await Task.Run(() => c.RenameFile(Full(relFrom), Full(relTo), isPosix: true), CancellationToken.None).ConfigureAwait(false);
+                await SftpBlockingCalls.Run(() => c.RenameFile(Full(relFrom), Full(relTo), isPosix: true), CancellationToken.None).ConfigureAwait(false);
                 return RenameOutcome.Atomic;
             }
             catch (NotSupportedException)
@@ -253,13 +253,13 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
                 // No posix-rename@openssh.com: readers may briefly see no file, never a partial one.
                 try
                 {
-                    await c.DeleteFileAsync(Full(relTo), cancellationToken).ConfigureAwait(false);
+                    await SftpBlockingCalls.Run(() => c.DeleteFile(Full(relTo)), cancellationToken).ConfigureAwait(false);
                 }
                 catch (SftpPathNotFoundException)
                 {
                 }
 
-                await c.RenameFileAsync(Full(relFrom), Full(relTo), cancellationToken).ConfigureAwait(false);
+                await SftpBlockingCalls.Run(() => c.RenameFile(Full(relFrom), Full(relTo)), cancellationToken).ConfigureAwait(false);
                 return RenameOutcome.DeleteThenRename;
             }
         }, cancellationToken).ConfigureAwait(false);
@@ -286,7 +286,7 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
 
                 try
                 {
-                    await c.CreateDirectoryAsync(Full(built), cancellationToken).ConfigureAwait(false);
+                    await SftpBlockingCalls.Run(() => c.CreateDirectory(Full(built)), cancellationToken).ConfigureAwait(false);
                 }
                 catch (SshException)
                 {
@@ -337,13 +337,13 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
     }
 
     private async Task<bool> ExistsAsync(SftpClient c, string rel, CancellationToken cancellationToken) =>
-        await c.ExistsAsync(Full(rel), cancellationToken).ConfigureAwait(false);
+        await SftpBlockingCalls.Run(() => c.Exists(Full(rel)), cancellationToken).ConfigureAwait(false);
 
     private static async Task<ISftpFile?> TryFollowAsync(SftpClient c, ISftpFile link, CancellationToken cancellationToken)
     {
         try
         {
-            var target = await c.GetAsync(link.FullName, cancellationToken).ConfigureAwait(false);
+            var target = await SftpBlockingCalls.Run(() => c.Get(link.FullName), cancellationToken).ConfigureAwait(false);
             return target;
         }
         catch (SshException)

@@ -22,9 +22,15 @@ namespace Ferry.Connectors.Sftp;
 /// holds a pooled connection).
 /// </para>
 /// <para>
-/// A call cannot be cancelled once it has started (SSH.NET's synchronous methods take no token;
-/// the client's OperationTimeout bounds them); one still queued when its token fires never runs.
-/// Continuations run on the thread pool, never on these threads.
+/// Cancelling: SSH.NET's synchronous methods take no token, and disconnecting the client does not
+/// wake a call blocked on a server that stopped answering (it unsubscribes the call's wait handles
+/// first; measured with the connector tests' stalling proxy). So a cancelled call is abandoned:
+/// its task completes as cancelled at once and its thread finishes on its own, within the client's
+/// OperationTimeout, its result thrown away. The caller must then drop the connection (the
+/// connector drops every connection an operation was cancelled on). Only calls whose result is
+/// their return value belong here: a read into the caller's buffer could still write to it after
+/// the caller has moved on, so reads stay on SSH.NET's async path. Continuations run on the
+/// thread pool, never on these threads.
 /// </para>
 /// </remarks>
 internal static class SftpBlockingCalls
@@ -34,11 +40,8 @@ internal static class SftpBlockingCalls
     private static readonly object Gate = new(); // Monitor, not Lock: the threads wait on it
     private static readonly Queue<IWorkItem> Pending = new();
     private static int _waiting;
-    private static int _threads;
 
-    /// <summary>Threads currently alive (for tests and diagnostics).</summary>
-    public static int Threads => Volatile.Read(ref _threads);
-
+    /// <summary>Runs <paramref name="call"/> on an SFTP call thread; cancelling abandons it (see remarks).</summary>
     public static Task<T> Run<T>(Func<T> call, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
@@ -62,7 +65,6 @@ internal static class SftpBlockingCalls
 
         if (start)
         {
-            Interlocked.Increment(ref _threads);
             new Thread(Work) { IsBackground = true, Name = "Ferry SFTP call" }.Start();
         }
 
@@ -90,7 +92,6 @@ internal static class SftpBlockingCalls
                     _waiting--;
                     if (!pulsed && Pending.Count == 0)
                     {
-                        Interlocked.Decrement(ref _threads);
                         return;
                     }
                 }
@@ -107,27 +108,38 @@ internal static class SftpBlockingCalls
         void Execute();
     }
 
-    private sealed class WorkItem<T>(Func<T> call, CancellationToken cancellationToken) : IWorkItem
+    private sealed class WorkItem<T> : IWorkItem
     {
         private readonly TaskCompletionSource<T> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Func<T> _call;
+        private readonly CancellationTokenRegistration _abandon;
+
+        public WorkItem(Func<T> call, CancellationToken cancellationToken)
+        {
+            _call = call;
+            _abandon = cancellationToken.UnsafeRegister(static (s, ct) => ((TaskCompletionSource<T>)s!).TrySetCanceled(ct), _result);
+        }
 
         public Task<T> Task => _result.Task;
 
         public void Execute()
         {
-            if (cancellationToken.IsCancellationRequested)
+            if (_result.Task.IsCompleted)
             {
-                _result.TrySetCanceled(cancellationToken);
-                return;
+                return; // cancelled while queued: never started
             }
 
             try
             {
-                _result.TrySetResult(call());
+                _result.TrySetResult(_call());
             }
             catch (Exception ex)
             {
                 _result.TrySetException(ex);
+            }
+            finally
+            {
+                _abandon.Dispose();
             }
         }
     }

@@ -40,7 +40,19 @@ internal sealed class SftpConnectionPool : IAsyncDisposable
         {
             while (_idle.TryTake(out var idle))
             {
-                if (await IsHealthyAsync(idle.Client, idle.ReturnedAt, cancellationToken).ConfigureAwait(false))
+                bool healthy;
+                try
+                {
+                    healthy = await IsHealthyAsync(idle.Client, idle.ReturnedAt, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // Cancelled mid-check: the connection may have a request in flight (or was disconnected to stop it).
+                    idle.Client.Dispose();
+                    throw;
+                }
+
+                if (healthy)
                 {
                     return new SftpLease(this, idle.Client);
                 }
@@ -216,6 +228,9 @@ internal sealed class SftpLease : IDisposable
     public SftpClient Client { get; }
 
     public void MarkBroken() => _broken = true;
+
+    /// <summary>The connection failed or an operation on it was cancelled: it is dropped, not reused.</summary>
+    public bool IsBroken => _broken;
 
     public void Dispose()
     {

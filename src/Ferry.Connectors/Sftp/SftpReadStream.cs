@@ -78,18 +78,26 @@ internal sealed class SftpReadStream : ReadOnlyStream
         return fe;
     }
 
-    /// <summary>Closes the handle without parking a thread on the round trip (Dispose waits for it).</summary>
+    /// <summary>Closes the handle on an SFTP call thread, not the caller's (Dispose waits for the round trip there).</summary>
+    /// <remarks>
+    /// On a broken connection (a read failed or was cancelled) the handle is not closed: the
+    /// connection is dropped with it, and a server that stopped answering would hold the close
+    /// for the whole operation timeout.
+    /// </remarks>
     public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            try
+            if (!_lease.IsBroken)
             {
-                await _inner.DisposeAsync().ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                _lease.MarkBroken();
+                try
+                {
+                    await SftpBlockingCalls.Run(_inner.Dispose, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    _lease.MarkBroken();
+                }
             }
 
             _lease.Dispose();
@@ -105,7 +113,10 @@ internal sealed class SftpReadStream : ReadOnlyStream
         {
             try
             {
-                _inner.Dispose();
+                if (!_lease.IsBroken)
+                {
+                    _inner.Dispose();
+                }
             }
             catch (Exception)
             {

@@ -32,6 +32,43 @@ public sealed class SftpConnectorTests(Rig rig)
         Assert.Equal(12, (await c.StatAsync("pw.txt", default))!.Size);
     }
 
+    // Safety net so a call that cannot be cancelled fails the test instead of hanging it (the
+    // connections below would otherwise wait for their 10-minute operation timeout).
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Stat_OnAServerThatStoppedAnswering_EndsWhenCancelled()
+    {
+        await using var proxy = StallingTcpProxy.Start(Server.Host, Server.Port);
+        await using var c = new SftpConnector(Server.KeyUser() with { Port = proxy.Port, OperationTimeout = TimeSpan.FromMinutes(10) });
+        await Write(c, "still.txt", "there");
+        proxy.Stall();
+        using var cts = new CancellationTokenSource();
+
+        var stat = c.StatAsync("still.txt", cts.Token);
+        await proxy.HeldData.WaitAsync(Patience);
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stat.WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task Read_FromAServerThatStoppedAnswering_EndsWhenCancelled()
+    {
+        await using var proxy = StallingTcpProxy.Start(Server.Host, Server.Port);
+        await using var c = new SftpConnector(Server.KeyUser() with { Port = proxy.Port, OperationTimeout = TimeSpan.FromMinutes(10) });
+        await Write(c, "big.bin", new string('x', 1 << 20));
+        await using var stream = await c.OpenReadAsync("big.bin", 0, null, default);
+        proxy.Stall();
+        using var cts = new CancellationTokenSource();
+
+        var read = stream.ReadAsync(new byte[1 << 20], cts.Token).AsTask();
+        await proxy.HeldData.WaitAsync(Patience);
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read.WaitAsync(Patience));
+    }
+
     [Fact]
     public async Task WrongPassword_FailsAuthenticationPermanently()
     {

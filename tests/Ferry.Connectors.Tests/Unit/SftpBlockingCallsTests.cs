@@ -44,6 +44,29 @@ public sealed class SftpBlockingCallsTests
     }
 
     [Fact]
+    public async Task Run_CancelledWhileRunning_IsAbandoned_TheCallerDoesNotWaitForIt()
+    {
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        using var cts = new CancellationTokenSource();
+        var finished = false;
+        var task = SftpBlockingCalls.Run(() =>
+        {
+            started.Set();
+            release.Wait(Patience);
+            finished = true;
+            return 1;
+        }, cts.Token);
+        Assert.True(started.Wait(Patience));
+
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task.WaitAsync(Patience));
+        Assert.False(Volatile.Read(ref finished));
+        release.Set();
+    }
+
+    [Fact]
     public async Task Run_ACallThatHangs_DoesNotHoldUpTheNext()
     {
         using var release = new ManualResetEventSlim();

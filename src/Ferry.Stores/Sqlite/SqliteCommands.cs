@@ -7,7 +7,20 @@ internal static class SqliteCommands
 {
     public static async Task<int> RunAsync(SqliteConnection c, SqliteTransaction tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args)
     {
-        await using var cmd = c.CreateCommand();
+        await using var cmd = Command(c, tx, sql, args);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The first column of the first row, or null when there is none.</summary>
+    public static async Task<object?> ScalarAsync(SqliteConnection c, SqliteTransaction tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args)
+    {
+        await using var cmd = Command(c, tx, sql, args);
+        return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static SqliteCommand Command(SqliteConnection c, SqliteTransaction tx, string sql, (string Name, object? Value)[] args)
+    {
+        var cmd = c.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText = sql;
         foreach (var (name, value) in args)
@@ -15,6 +28,6 @@ internal static class SqliteCommands
             cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
         }
 
-        return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return cmd;
     }
 }

@@ -6,31 +6,39 @@ namespace Ferry.Stores.Sqlite;
 /// <summary>Concurrency slots as rows (resource, slot); taking one is a conditional upsert.</summary>
 public sealed class SqliteConcurrencySlots(SqliteDatabase database) : IConcurrencySlots
 {
-    public async Task<int?> TryAcquireAsync(string resource, int limit, string holder, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
-    {
-        var held = await database.QueryAsync("SELECT slot FROM concurrency_slots WHERE resource = $r AND holder = $h AND slot < $limit",
-            r => r.GetInt32(0), cancellationToken, ("$r", resource), ("$h", holder), ("$limit", limit)).ConfigureAwait(false);
-        if (held.Count > 0)
+    /// <remarks>
+    /// One write: the check for a slot already held and every slot tried run in one transaction of
+    /// the single writer, so taking a slot costs one commit however many are busy. (It was one
+    /// commit per slot tried: while an endpoint was busy, up to <paramref name="limit"/> fsyncs in a
+    /// row before a job could start.)
+    /// </remarks>
+    public Task<int?> TryAcquireAsync(string resource, int limit, string holder, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        database.WriteAsync<int?>(async (c, tx) =>
         {
-            return await RenewAsync(resource, held[0], holder, expiresAt, cancellationToken).ConfigureAwait(false) ? held[0] : null;
-        }
-
-        for (var slot = 0; slot < limit; slot++)
-        {
-            // Inserted, or taken over from a holder whose expiry passed; a live holder keeps it.
-            var changed = await database.ExecuteAsync("""
-                INSERT INTO concurrency_slots (resource, slot, holder, expires_at) VALUES ($r, $s, $h, $exp)
-                ON CONFLICT (resource, slot) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-                WHERE concurrency_slots.expires_at <= $now
-                """, cancellationToken, ("$r", resource), ("$s", slot), ("$h", holder), ("$exp", Ms(expiresAt)), ("$now", Ms(now))).ConfigureAwait(false);
-            if (changed == 1)
+            if (await SqliteCommands.ScalarAsync(c, tx, "SELECT slot FROM concurrency_slots WHERE resource = $r AND holder = $h AND slot < $limit LIMIT 1",
+                    cancellationToken, ("$r", resource), ("$h", holder), ("$limit", limit)).ConfigureAwait(false) is long held)
             {
-                return slot;
+                await SqliteCommands.RunAsync(c, tx, "UPDATE concurrency_slots SET expires_at = $exp WHERE resource = $r AND slot = $s AND holder = $h",
+                    cancellationToken, ("$exp", Ms(expiresAt)), ("$r", resource), ("$s", held), ("$h", holder)).ConfigureAwait(false);
+                return (int)held;
             }
-        }
 
-        return null;
-    }
+            for (var slot = 0; slot < limit; slot++)
+            {
+                // Inserted, or taken over from a holder whose expiry passed; a live holder keeps it.
+                var changed = await SqliteCommands.RunAsync(c, tx, """
+                    INSERT INTO concurrency_slots (resource, slot, holder, expires_at) VALUES ($r, $s, $h, $exp)
+                    ON CONFLICT (resource, slot) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                    WHERE concurrency_slots.expires_at <= $now
+                    """, cancellationToken, ("$r", resource), ("$s", slot), ("$h", holder), ("$exp", Ms(expiresAt)), ("$now", Ms(now))).ConfigureAwait(false);
+                if (changed == 1)
+                {
+                    return slot;
+                }
+            }
+
+            return null;
+        }, cancellationToken);
 
     public async Task<bool> RenewAsync(string resource, int slot, string holder, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
         await database.ExecuteAsync("UPDATE concurrency_slots SET expires_at = $exp WHERE resource = $r AND slot = $s AND holder = $h", cancellationToken,

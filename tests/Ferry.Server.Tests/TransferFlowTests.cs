@@ -12,6 +12,37 @@ public sealed class TransferFlowTests(Rig rig, SharedServer shared) : IClassFixt
     private const long Size = 3 * 1024 * 1024 + 17;
 
     [Fact]
+    public async Task AnEndpointsMaxConcurrency_HoldsAcrossTheJobsOfABatch()
+    {
+        using var client = await FerryClient.NewCustomerAsync(shared.Server);
+        var dir = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
+        Directory.CreateDirectory(Path.Combine(dir, "in"));
+        for (var i = 0; i < 4; i++)
+        {
+            await RandomData.WriteFileAsync(Path.Combine(dir, "in", $"f{i}.bin"), 256 * 1024, seed: 10 + i);
+        }
+
+        var src = await client.RegisterSftpAsync(rig.Sftp, dir, maxConcurrency: 1);
+        var dst = await client.RegisterS3Async(rig.S3, await rig.S3.NewBucketAsync());
+
+        var created = await client.TransferAsync(src, "in/", dst, "out/");
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        var ids = created.Body.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("job_id").GetString()!).ToList();
+        var jobs = await Task.WhenAll(ids.Select(id => client.WaitForJobAsync(id)));
+
+        // The engine starts a wave of ready jobs at once; with one slot on the source they must
+        // still have run one after another.
+        Assert.Equal(4, jobs.Length);
+        Assert.All(jobs, j => Assert.Equal("SUCCEEDED", j.GetProperty("status").GetString()));
+        var runs = jobs.Select(j => (Start: j.GetProperty("started_at").GetDateTimeOffset(), End: j.GetProperty("finished_at").GetDateTimeOffset()))
+            .OrderBy(r => r.Start).ToList();
+        for (var i = 1; i < runs.Count; i++)
+        {
+            Assert.True(runs[i].Start >= runs[i - 1].End, $"job {i} started at {runs[i].Start:O}, before the previous one finished at {runs[i - 1].End:O}");
+        }
+    }
+
+    [Fact]
     public async Task SftpToS3_JobSucceedsWithTheSourceChecksum()
     {
         using var client = await FerryClient.NewCustomerAsync(shared.Server);

@@ -177,7 +177,7 @@ public sealed class JobEngine : BackgroundService
 
     /// <summary>
     /// Reads the job's endpoints (once: the executor gets them too) and takes one slot on each, or
-    /// none at all. A missing endpoint needs no slot; the executor reports it as the job's error.
+    /// none at all (a slot taken while the other endpoint had none free is given back). A missing endpoint needs no slot; the executor reports it as the job's error.
     /// </summary>
     private async Task<(List<(string Resource, int Slot)> Slots, JobEndpoints Endpoints)?> AcquireSlotsAsync(
         TransferJob job, DateTimeOffset now, CancellationToken cancellationToken)
@@ -186,19 +186,19 @@ public sealed class JobEngine : BackgroundService
         var target = job.TargetEndpointId == job.SourceEndpointId
             ? source
             : await _endpoints.GetAsync(job.CustomerId, job.TargetEndpointId, cancellationToken).ConfigureAwait(false);
-        var taken = new List<(string, int)>();
-        foreach (var endpoint in new[] { source, target }.OfType<Endpoint>().DistinctBy(e => e.EndpointId))
+        // Both at once: concurrent store writes share one commit.
+        var asked = await Task.WhenAll(new[] { source, target }.OfType<Endpoint>().DistinctBy(e => e.EndpointId).Select(async endpoint =>
         {
             var resource = SlotResource(endpoint.EndpointId);
             var slot = await _slots.TryAcquireAsync(resource, Math.Max(1, endpoint.MaxConcurrency), job.JobId, now, now + _options.Lease, cancellationToken)
                 .ConfigureAwait(false);
-            if (slot is null)
-            {
-                await ReleaseSlotsAsync(taken, job.JobId).ConfigureAwait(false);
-                return null;
-            }
-
-            taken.Add((resource, slot.Value));
+            return (Resource: resource, Slot: slot);
+        })).ConfigureAwait(false);
+        var taken = asked.Where(a => a.Slot is not null).Select(a => (a.Resource, a.Slot!.Value)).ToList();
+        if (taken.Count < asked.Length)
+        {
+            await ReleaseSlotsAsync(taken, job.JobId).ConfigureAwait(false);
+            return null;
         }
 
         return (taken, new JobEndpoints(source, target));

@@ -47,7 +47,7 @@ internal sealed class SftpConnectionPool : IAsyncDisposable
                 }
                 catch
                 {
-                    // Cancelled mid-check: the connection may have a request in flight (or was disconnected to stop it).
+                    // Cancelled mid-check: the abandoned check may still be waiting on this connection.
                     idle.Client.Dispose();
                     throw;
                 }

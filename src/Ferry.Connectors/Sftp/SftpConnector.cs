@@ -12,7 +12,8 @@ namespace Ferry.Connectors.Sftp;
 /// <summary>
 /// SFTP on SSH.NET. Every path is confined to <see cref="SftpEndpointOptions.BasePath"/>;
 /// uploads use SSH.NET's pipelined UploadFile (writing through SftpFileStream is not pipelined
-/// and measured 0.3x OpenSSH); renames use posix-rename where the server has it.
+/// and measured 0.3x OpenSSH); renames use posix-rename where the server has it. Every call but
+/// listing and reading file data goes through <see cref="SftpBlockingCalls"/> (why: see there).
 /// </summary>
 public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
 {

@@ -177,7 +177,8 @@ public sealed class JobEngine : BackgroundService
 
     /// <summary>
     /// Reads the job's endpoints (once: the executor gets them too) and takes one slot on each, or
-    /// none at all (a slot taken while the other endpoint had none free is given back). A missing endpoint needs no slot; the executor reports it as the job's error.
+    /// none at all (a slot taken while the other endpoint had none free is given back). A missing
+    /// endpoint needs no slot; the executor reports it as the job's error.
     /// </summary>
     private async Task<(List<(string Resource, int Slot)> Slots, JobEndpoints Endpoints)?> AcquireSlotsAsync(
         TransferJob job, DateTimeOffset now, CancellationToken cancellationToken)

@@ -2,10 +2,13 @@
 set -euo pipefail
 
 # free_port: print a TCP port on 127.0.0.1 that nothing listens on right now.
+# Below Linux's ephemeral range (32768-60999 by default): a port there can be the local end of some
+# outgoing connection, which nothing listens on but a server still cannot bind (the likely cause of
+# one "sshd did not listen" seen right after a test run had made thousands of connections).
 free_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$(shuf -i 20000-59999 -n 1)
+    p=$(shuf -i 20000-32000 -n 1)
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"; return 0
     fi

@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Ferry.Stores.Sqlite;
 
-/// <summary>One statement inside a write transaction (see <see cref="SqliteDatabase.WriteAsync{T}"/>).</summary>
+/// <summary>Statements with bound parameters, mostly inside a write transaction (see <see cref="SqliteDatabase.WriteAsync{T}"/>).</summary>
 internal static class SqliteCommands
 {
     public static async Task<int> RunAsync(SqliteConnection c, SqliteTransaction tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args)
@@ -18,7 +18,8 @@ internal static class SqliteCommands
         return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static SqliteCommand Command(SqliteConnection c, SqliteTransaction tx, string sql, (string Name, object? Value)[] args)
+    /// <summary>A command with its parameters bound; inside <paramref name="tx"/> when one is given (writes), outside for reads.</summary>
+    public static SqliteCommand Command(SqliteConnection c, SqliteTransaction? tx, string sql, (string Name, object? Value)[] args)
     {
         var cmd = c.CreateCommand();
         cmd.Transaction = tx;

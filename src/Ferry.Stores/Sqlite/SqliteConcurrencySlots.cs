@@ -6,6 +6,8 @@ namespace Ferry.Stores.Sqlite;
 /// <summary>Concurrency slots as rows (resource, slot); taking one is a conditional upsert.</summary>
 public sealed class SqliteConcurrencySlots(SqliteDatabase database) : IConcurrencySlots
 {
+    private const string RenewSql = "UPDATE concurrency_slots SET expires_at = $exp WHERE resource = $r AND slot = $s AND holder = $h";
+
     /// <remarks>
     /// One write: the check for a slot already held and every slot tried run in one transaction of
     /// the single writer, so taking a slot costs one commit however many are busy. (It was one
@@ -18,8 +20,7 @@ public sealed class SqliteConcurrencySlots(SqliteDatabase database) : IConcurren
             if (await SqliteCommands.ScalarAsync(c, tx, "SELECT slot FROM concurrency_slots WHERE resource = $r AND holder = $h AND slot < $limit LIMIT 1",
                     cancellationToken, ("$r", resource), ("$h", holder), ("$limit", limit)).ConfigureAwait(false) is long held)
             {
-                await SqliteCommands.RunAsync(c, tx, "UPDATE concurrency_slots SET expires_at = $exp WHERE resource = $r AND slot = $s AND holder = $h",
-                    cancellationToken, ("$exp", Ms(expiresAt)), ("$r", resource), ("$s", held), ("$h", holder)).ConfigureAwait(false);
+                await SqliteCommands.RunAsync(c, tx, RenewSql, cancellationToken, ("$exp", Ms(expiresAt)), ("$r", resource), ("$s", held), ("$h", holder)).ConfigureAwait(false);
                 return (int)held;
             }
 
@@ -41,7 +42,7 @@ public sealed class SqliteConcurrencySlots(SqliteDatabase database) : IConcurren
         }, cancellationToken);
 
     public async Task<bool> RenewAsync(string resource, int slot, string holder, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
-        await database.ExecuteAsync("UPDATE concurrency_slots SET expires_at = $exp WHERE resource = $r AND slot = $s AND holder = $h", cancellationToken,
+        await database.ExecuteAsync(RenewSql, cancellationToken,
             ("$exp", Ms(expiresAt)), ("$r", resource), ("$s", slot), ("$h", holder)).ConfigureAwait(false) == 1;
 
     public Task ReleaseAsync(string resource, int slot, string holder, CancellationToken cancellationToken) =>

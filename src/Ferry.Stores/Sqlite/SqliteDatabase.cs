@@ -48,17 +48,13 @@ public sealed class SqliteDatabase : IAsyncDisposable
 
     /// <summary>Runs one writing statement; returns the rows it changed.</summary>
     public Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args) =>
-        WriteAsync(async (c, tx) =>
-        {
-            await using var cmd = Command(c, sql, args);
-            cmd.Transaction = tx;
-            return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }, cancellationToken);
+        WriteAsync((c, tx) => SqliteCommands.RunAsync(c, tx, sql, cancellationToken, args), cancellationToken);
+
     /// <summary>Runs one query and maps every row.</summary>
     public async Task<List<T>> QueryAsync<T>(string sql, Func<SqliteDataReader, T> map, CancellationToken cancellationToken, params (string Name, object? Value)[] args)
     {
         await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = Command(c, sql, args);
+        await using var cmd = SqliteCommands.Command(c, null, sql, args);
         var rows = new List<T>();
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -67,18 +63,6 @@ public sealed class SqliteDatabase : IAsyncDisposable
         }
 
         return rows;
-    }
-
-    private static SqliteCommand Command(SqliteConnection c, string sql, (string Name, object? Value)[] args)
-    {
-        var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        foreach (var (name, value) in args)
-        {
-            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return cmd;
     }
 
     public ValueTask DisposeAsync() => _writer.DisposeAsync();

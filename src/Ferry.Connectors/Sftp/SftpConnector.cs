@@ -104,8 +104,8 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
         {
             try
             {
-                var f = await SftpBlockingCalls.Run(() => c.Get(Full(rel)), cancellationToken).ConfigureAwait(false);
-                return (RemoteEntry?)ToEntry(rel, f);
+                var attributes = await SftpBlockingCalls.Run(() => SftpDirectStat.Stat(c, Full(rel)), cancellationToken).ConfigureAwait(false);
+                return (RemoteEntry?)ToEntry(rel, attributes);
             }
             catch (SftpPathNotFoundException)
             {
@@ -337,8 +337,18 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
         }
     }
 
-    private async Task<bool> ExistsAsync(SftpClient c, string rel, CancellationToken cancellationToken) =>
-        await SftpBlockingCalls.Run(() => c.Exists(Full(rel)), cancellationToken).ConfigureAwait(false);
+    private async Task<bool> ExistsAsync(SftpClient c, string rel, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _ = await SftpBlockingCalls.Run(() => SftpDirectStat.Stat(c, Full(rel)), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (SftpPathNotFoundException)
+        {
+            return false;
+        }
+    }
 
     private static async Task<ISftpFile?> TryFollowAsync(SftpClient c, ISftpFile link, CancellationToken cancellationToken)
     {
@@ -359,8 +369,10 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
         return full.Length == 0 ? "." : full;
     }
 
-    private static RemoteEntry ToEntry(string rel, ISftpFile f) =>
-        new(rel, f.IsDirectory, f.IsDirectory ? 0 : f.Length, new DateTimeOffset(DateTime.SpecifyKind(f.LastWriteTimeUtc, DateTimeKind.Utc)));
+    private static RemoteEntry ToEntry(string rel, ISftpFile f) => ToEntry(rel, f.Attributes);
+
+    private static RemoteEntry ToEntry(string rel, SftpFileAttributes a) =>
+        new(rel, a.IsDirectory, a.IsDirectory ? 0 : a.Size, new DateTimeOffset(DateTime.SpecifyKind(a.LastWriteTimeUtc, DateTimeKind.Utc)));
 
     private static string NormalizeBase(string basePath)
     {

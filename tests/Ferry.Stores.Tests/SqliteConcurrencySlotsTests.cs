@@ -1,5 +1,4 @@
 using Ferry.Stores.Sqlite;
-using Microsoft.Data.Sqlite;
 
 namespace Ferry.Stores.Tests;
 
@@ -9,22 +8,16 @@ public sealed class SqliteConcurrencySlotsTests : IAsyncLifetime
     private const string Resource = "endpoint:ep_a";
     private static readonly DateTimeOffset T0 = new(2026, 5, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset Expiry = T0.AddMinutes(1);
-    private readonly string _dir = Directory.CreateTempSubdirectory("ferry-slots-").FullName;
-    private SqliteDatabase _db = null!;
+    private readonly TempDatabase _file = new("slots");
     private SqliteConcurrencySlots _slots = null!;
 
     public async Task InitializeAsync()
     {
-        _db = await SqliteDatabase.OpenAsync(Path.Combine(_dir, "ferry.db"), default);
-        _slots = new SqliteConcurrencySlots(_db);
+        await _file.InitializeAsync();
+        _slots = new SqliteConcurrencySlots(_file.Db);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public Task DisposeAsync() => _file.DisposeAsync();
 
     private Task<int?> Acquire(string holder, int limit = 2, DateTimeOffset? now = null, DateTimeOffset? expiresAt = null) =>
         _slots.TryAcquireAsync(Resource, limit, holder, now ?? T0, expiresAt ?? Expiry, default);

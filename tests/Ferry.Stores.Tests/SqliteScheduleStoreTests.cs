@@ -1,28 +1,21 @@
 using Ferry.Core.Schedules;
 using Ferry.Stores.Sqlite;
-using Microsoft.Data.Sqlite;
 
 namespace Ferry.Stores.Tests;
 
 public sealed class SqliteScheduleStoreTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = new(2026, 5, 1, 12, 0, 0, TimeSpan.Zero);
-    private readonly string _dir = Directory.CreateTempSubdirectory("ferry-schedules-").FullName;
-    private SqliteDatabase _db = null!;
+    private readonly TempDatabase _file = new("schedules");
     private SqliteScheduleStore _store = null!;
 
     public async Task InitializeAsync()
     {
-        _db = await SqliteDatabase.OpenAsync(Path.Combine(_dir, "ferry.db"), default);
-        _store = new SqliteScheduleStore(_db);
+        await _file.InitializeAsync();
+        _store = new SqliteScheduleStore(_file.Db);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public Task DisposeAsync() => _file.DisposeAsync();
 
     [Fact]
     public async Task ATick_IsClaimedByExactlyOneOfManyProcesses()

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Ferry.Core.Endpoints;
@@ -12,13 +13,20 @@ public sealed class SqliteEndpointStore(SqliteDatabase database) : IEndpointStor
 {
     internal static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
 
+    // Parsed documents by id, reused while the stored version is the one parsed. Every request for
+    // a transfer reads both of its endpoints, and parsing the JSON document was most of the cost of
+    // a read; the row is still read every time, so another process's update is seen at once.
+    // Sound because every update moves the version (UpdateAsync insists).
+    private const int MaxParsed = 10_000;
+    private readonly ConcurrentDictionary<string, Endpoint> _parsed = new(StringComparer.Ordinal);
+
     public async Task<bool> CreateAsync(Endpoint endpoint, CancellationToken cancellationToken) =>
         await database.ExecuteAsync("INSERT INTO endpoints (endpoint_id, customer_id, version, document) VALUES ($id, $c, $v, $doc) ON CONFLICT DO NOTHING",
             cancellationToken, ("$id", endpoint.EndpointId), ("$c", endpoint.CustomerId), ("$v", endpoint.Version),
             ("$doc", JsonSerializer.Serialize(endpoint, Json))).ConfigureAwait(false) == 1;
 
     public async Task<Endpoint?> GetAsync(string customerId, string endpointId, CancellationToken cancellationToken) =>
-        (await database.QueryAsync("SELECT document FROM endpoints WHERE endpoint_id = $id AND customer_id = $c", Read, cancellationToken,
+        (await database.QueryAsync("SELECT version, document FROM endpoints WHERE endpoint_id = $id AND customer_id = $c", r => ReadReusingParsed(r, endpointId), cancellationToken,
             ("$id", endpointId), ("$c", customerId)).ConfigureAwait(false)).FirstOrDefault();
 
     public async Task<EndpointPage> ListAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken)
@@ -30,10 +38,36 @@ public sealed class SqliteEndpointStore(SqliteDatabase database) : IEndpointStor
         return new EndpointPage(rows.Take(limit).ToList(), rows.Count > limit ? rows[limit - 1].EndpointId : null);
     }
 
-    public async Task<bool> UpdateAsync(Endpoint after, long expectedVersion, CancellationToken cancellationToken) =>
-        await database.ExecuteAsync("UPDATE endpoints SET version = $v, document = $doc WHERE endpoint_id = $id AND customer_id = $c AND version = $expected",
+    public async Task<bool> UpdateAsync(Endpoint after, long expectedVersion, CancellationToken cancellationToken)
+    {
+        if (after.Version <= expectedVersion)
+        {
+            throw new ArgumentException($"an update must move the version forward (from {expectedVersion}, not to {after.Version})", nameof(after));
+        }
+
+        return await database.ExecuteAsync("UPDATE endpoints SET version = $v, document = $doc WHERE endpoint_id = $id AND customer_id = $c AND version = $expected",
             cancellationToken, ("$v", after.Version), ("$doc", JsonSerializer.Serialize(after, Json)), ("$id", after.EndpointId),
             ("$c", after.CustomerId), ("$expected", expectedVersion)).ConfigureAwait(false) == 1;
+    }
+
+    /// <summary>The row's endpoint: the one parsed before if the version is the same, else the document parsed now.</summary>
+    private Endpoint ReadReusingParsed(Microsoft.Data.Sqlite.SqliteDataReader r, string endpointId)
+    {
+        var version = r.GetInt64(0);
+        if (_parsed.TryGetValue(endpointId, out var known) && known.Version == version)
+        {
+            return known;
+        }
+
+        var endpoint = JsonSerializer.Deserialize<Endpoint>(r.GetString(1), Json) ?? throw new InvalidDataException("an endpoint row holds null");
+        if (_parsed.Count >= MaxParsed)
+        {
+            _parsed.Clear();
+        }
+
+        _parsed[endpointId] = endpoint;
+        return endpoint;
+    }
 
     private static Endpoint Read(Microsoft.Data.Sqlite.SqliteDataReader r) =>
         JsonSerializer.Deserialize<Endpoint>(r.GetString(0), Json) ?? throw new InvalidDataException("an endpoint row holds null");

@@ -76,7 +76,7 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
                     }
 
                     var rel = dir.Length == 0 ? f.Name : dir + "/" + f.Name;
-                    var file = f.IsSymbolicLink ? await TryFollowAsync(c, f, cancellationToken).ConfigureAwait(false) : f;
+                    var file = f.IsSymbolicLink ? await TryFollowAsync(c, f, cancellationToken).ConfigureAwait(false) : f.Attributes;
                     if (file is not null && (file.IsDirectory || file.IsRegularFile))
                     {
                         list.Add(ToEntry(rel, file));
@@ -350,12 +350,11 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
         }
     }
 
-    private static async Task<ISftpFile?> TryFollowAsync(SftpClient c, ISftpFile link, CancellationToken cancellationToken)
+    private static async Task<SftpFileAttributes?> TryFollowAsync(SftpClient c, ISftpFile link, CancellationToken cancellationToken)
     {
         try
         {
-            var target = await SftpBlockingCalls.Run(() => c.Get(link.FullName), cancellationToken).ConfigureAwait(false);
-            return target;
+            return await SftpBlockingCalls.Run(() => SftpDirectStat.Stat(c, link.FullName), cancellationToken).ConfigureAwait(false);
         }
         catch (SshException)
         {
@@ -368,8 +367,6 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
         var full = RemotePath.Combine(_base, rel);
         return full.Length == 0 ? "." : full;
     }
-
-    private static RemoteEntry ToEntry(string rel, ISftpFile f) => ToEntry(rel, f.Attributes);
 
     private static RemoteEntry ToEntry(string rel, SftpFileAttributes a) =>
         new(rel, a.IsDirectory, a.IsDirectory ? 0 : a.Size, new DateTimeOffset(DateTime.SpecifyKind(a.LastWriteTimeUtc, DateTimeKind.Utc)));

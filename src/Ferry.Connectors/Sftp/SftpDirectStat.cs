@@ -9,16 +9,18 @@ namespace Ferry.Connectors.Sftp;
 /// A stat in one SFTP request instead of SSH.NET's two.
 /// </summary>
 /// <remarks>
-/// SSH.NET resolves every path with a realpath request before it acts on it, so its
-/// <c>Get</c>/<c>GetAttributes</c> are two round trips (realpath, then lstat of the resolved path).
+/// SSH.NET's stat calls (<c>Get</c>, <c>GetAttributes</c>, <c>Exists</c>) resolve the path with a
+/// realpath request first, so each is two round trips (realpath, then lstat of the resolved path).
 /// SSH_FXP_STAT gives the same answer in one: it follows symbolic links as the realpath did, and a
-/// missing path is "no such file" either way. Ferry confines and normalises paths itself, so it
+/// missing path is "no such file" either way (a dangling link too, which suits Ferry: it is not a
+/// file to transfer). Ferry confines and normalises paths itself, so it
 /// has no use for the realpath. SSH.NET has no public way to send a bare stat; this calls its
 /// internal <c>SftpSession.RequestStat</c> through <see cref="UnsafeAccessorAttribute"/>.
 /// Measured on the 2-core machine (`bench/run api-create`, one stat per request): see the README.
-/// If another SSH.NET version moved those internals, the first call finds out, says so once on
-/// stderr and every stat goes back to the public two-request <c>Get</c>; the connector tests
-/// assert the one-request path is the one in use, so an upgrade that loses it fails there.
+/// If another SSH.NET version moved those internals, the first call finds out and every stat goes
+/// back to the public two-request <c>GetAttributes</c>: slower, never wrong. The connector tests
+/// assert the one-request path is the one in use (and print <see cref="FallbackReason"/>), so an
+/// upgrade that loses it fails there rather than in production.
 /// </remarks>
 internal static class SftpDirectStat
 {
@@ -32,6 +34,9 @@ internal static class SftpDirectStat
     /// <summary>True while the one-request stat works with the SSH.NET in use.</summary>
     public static bool Available => !_unavailable;
 
+    /// <summary>Why the one-request stat was given up, once it was.</summary>
+    public static string? FallbackReason { get; private set; } = SessionType is null ? $"no type {SessionTypeName}" : null;
+
     /// <summary>Attributes of <paramref name="path"/>, following symbolic links; blocking.</summary>
     /// <exception cref="SftpPathNotFoundException">Nothing at <paramref name="path"/>.</exception>
     public static SftpFileAttributes Stat(SftpClient client, string path)
@@ -42,10 +47,12 @@ internal static class SftpDirectStat
             {
                 return StatDirect(client, path);
             }
+            // What the runtime throws for an accessor it cannot bind (SSH.NET's RequestStat itself
+            // throws only SSH and SFTP exceptions).
             catch (Exception ex) when (ex is MissingMemberException or TypeLoadException or NotSupportedException)
             {
+                FallbackReason = $"{ex.GetType().Name}: {ex.Message}";
                 _unavailable = true;
-                Console.Error.WriteLine($"ferry: SSH.NET's internal SftpSession.RequestStat is not usable ({ex.GetType().Name}: {ex.Message}); SFTP stats fall back to two requests each.");
             }
         }
 

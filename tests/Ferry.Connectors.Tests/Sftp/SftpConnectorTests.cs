@@ -70,6 +70,27 @@ public sealed class SftpConnectorTests(Rig rig)
     }
 
     [Fact]
+    public async Task Listing_FollowsALinkToAFile_AndLeavesOutADanglingOne()
+    {
+        var options = Server.KeyUser();
+        await using var c = new SftpConnector(options);
+        await Write(c, "real.txt", "twelve bytes");
+        File.CreateSymbolicLink(Path.Combine(options.BasePath, "link.txt"), Path.Combine(options.BasePath, "real.txt"));
+        File.CreateSymbolicLink(Path.Combine(options.BasePath, "dangling.txt"), Path.Combine(options.BasePath, "gone.txt"));
+
+        var entries = new List<RemoteEntry>();
+        await foreach (var e in c.ListAsync("", ListOptions.Default, default))
+        {
+            entries.Add(e);
+        }
+
+        Assert.Equal(["link.txt", "real.txt"], entries.Select(e => e.Path).Order());
+        Assert.All(entries, e => Assert.Equal(12, e.Size));
+        Assert.Equal(12, (await c.StatAsync("link.txt", default))!.Size);
+        Assert.Null(await c.StatAsync("dangling.txt", default));
+    }
+
+    [Fact]
     public async Task WrongPassword_FailsAuthenticationPermanently()
     {
         await using var c = new SftpConnector(Server.PasswordUserOptions(password: "not-the-password"));

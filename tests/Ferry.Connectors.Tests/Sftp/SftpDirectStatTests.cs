@@ -25,7 +25,7 @@ public sealed class SftpDirectStatTests(Rig rig) : IDisposable
         var direct = SftpDirectStat.Stat(_client, path);
         var sshNet = _client.GetAttributes(path);
 
-        Assert.True(SftpDirectStat.Available, "SSH.NET's internal RequestStat was not usable; stats have fallen back to two requests each");
+        Assert.True(SftpDirectStat.Available, $"SSH.NET's internal RequestStat was not usable ({SftpDirectStat.FallbackReason}); stats have fallen back to two requests each");
         Assert.True(direct.IsRegularFile);
         Assert.Equal(1234, direct.Size);
         Assert.Equal(sshNet.Size, direct.Size);

@@ -13,9 +13,9 @@ namespace Ferry.Connectors.Sftp;
 /// realpath request first, so each is two round trips (realpath, then lstat of the resolved path).
 /// SSH_FXP_STAT gives the same answer in one: it follows symbolic links as the realpath did, and a
 /// missing path is "no such file" either way (a dangling link too, which suits Ferry: it is not a
-/// file to transfer). Ferry confines and normalises paths itself, so it
-/// has no use for the realpath. SSH.NET has no public way to send a bare stat; this calls its
-/// internal <c>SftpSession.RequestStat</c> through <see cref="UnsafeAccessorAttribute"/>.
+/// file to transfer). Ferry confines and normalises paths itself, so it has no use for the
+/// realpath. SSH.NET has no public way to send a bare stat; this calls its internal
+/// <c>SftpSession.RequestStat</c> through <see cref="UnsafeAccessorAttribute"/>.
 /// Measured on the 2-core machine (`bench/run api-create`, one stat per request): see the README.
 /// If another SSH.NET version moved those internals, the first call finds out and every stat goes
 /// back to the public two-request <c>GetAttributes</c>: slower, never wrong. The connector tests

@@ -98,7 +98,7 @@ internal sealed class SftpConnectionPool : IAsyncDisposable
         try
         {
             // A cheap round trip: the server may have closed an idle connection without us noticing.
-            _ = await SftpBlockingCalls.Run(() => SftpDirectStat.Stat(client, "."), cancellationToken).ConfigureAwait(false);
+            _ = await SftpDirectStat.StatAsync(client, ".", cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

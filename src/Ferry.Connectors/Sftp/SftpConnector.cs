@@ -47,7 +47,7 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
     public Task CheckAsync(CancellationToken cancellationToken) =>
         RunAsync("", async c =>
         {
-            var attrs = await SftpBlockingCalls.Run(() => c.Get(Full("")), cancellationToken).ConfigureAwait(false);
+            var attrs = await SftpDirectStat.StatAsync(c, Full(""), cancellationToken).ConfigureAwait(false);
             if (!attrs.IsDirectory)
             {
                 throw FerryException.Permanent(ErrorCodes.InvalidConfiguration, $"{Describe("")}: the base path is not a directory");
@@ -104,7 +104,7 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
         {
             try
             {
-                var attributes = await SftpBlockingCalls.Run(() => SftpDirectStat.Stat(c, Full(rel)), cancellationToken).ConfigureAwait(false);
+                var attributes = await SftpDirectStat.StatAsync(c, Full(rel), cancellationToken).ConfigureAwait(false);
                 return (RemoteEntry?)ToEntry(rel, attributes);
             }
             catch (SftpPathNotFoundException)
@@ -341,7 +341,7 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
     {
         try
         {
-            _ = await SftpBlockingCalls.Run(() => SftpDirectStat.Stat(c, Full(rel)), cancellationToken).ConfigureAwait(false);
+            _ = await SftpDirectStat.StatAsync(c, Full(rel), cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (SftpPathNotFoundException)
@@ -354,7 +354,7 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
     {
         try
         {
-            return await SftpBlockingCalls.Run(() => SftpDirectStat.Stat(c, link.FullName), cancellationToken).ConfigureAwait(false);
+            return await SftpDirectStat.StatAsync(c, link.FullName, cancellationToken).ConfigureAwait(false);
         }
         catch (SshException)
         {

@@ -37,6 +37,13 @@ internal static class SftpDirectStat
     /// <summary>Why the one-request stat was given up, once it was.</summary>
     public static string? FallbackReason { get; private set; } = SessionType is null ? $"no type {SessionTypeName}" : null;
 
+    /// <summary>
+    /// <see cref="Stat"/> on an SFTP call thread (<see cref="SftpBlockingCalls"/>): how the connector
+    /// and the pool ask; cancelling abandons the call, so the caller drops the connection.
+    /// </summary>
+    public static Task<SftpFileAttributes> StatAsync(SftpClient client, string path, CancellationToken cancellationToken) =>
+        SftpBlockingCalls.Run(() => Stat(client, path), cancellationToken);
+
     /// <summary>Attributes of <paramref name="path"/>, following symbolic links; blocking.</summary>
     /// <exception cref="SftpPathNotFoundException">Nothing at <paramref name="path"/>.</exception>
     public static SftpFileAttributes Stat(SftpClient client, string path)

@@ -59,7 +59,7 @@ public sealed class SqliteEndpointStore(SqliteDatabase database) : IEndpointStor
             return known;
         }
 
-        var endpoint = JsonSerializer.Deserialize<Endpoint>(r.GetString(1), Json) ?? throw new InvalidDataException("an endpoint row holds null");
+        var endpoint = Parse(r.GetString(1));
         if (_parsed.Count >= MaxParsed)
         {
             _parsed.Clear();
@@ -69,6 +69,8 @@ public sealed class SqliteEndpointStore(SqliteDatabase database) : IEndpointStor
         return endpoint;
     }
 
-    private static Endpoint Read(Microsoft.Data.Sqlite.SqliteDataReader r) =>
-        JsonSerializer.Deserialize<Endpoint>(r.GetString(0), Json) ?? throw new InvalidDataException("an endpoint row holds null");
+    private static Endpoint Read(Microsoft.Data.Sqlite.SqliteDataReader r) => Parse(r.GetString(0));
+
+    private static Endpoint Parse(string document) =>
+        JsonSerializer.Deserialize<Endpoint>(document, Json) ?? throw new InvalidDataException("an endpoint row holds null");
 }

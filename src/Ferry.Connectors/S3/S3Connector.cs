@@ -17,7 +17,7 @@ namespace Ferry.Connectors.S3;
 /// (x-amz-meta-ferry-sha256) when it knows it before the upload starts, because x-amz-checksum-*
 /// is not kept by every S3-compatible store.
 /// </summary>
-public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads, IHasFeatures
+public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads, IResumableWrites, IHasFeatures
 {
     internal const string Sha256MetadataKey = "ferry-sha256";
 
@@ -180,13 +180,21 @@ public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads
     {
         var where = Describe(path);
         var key = _keys.ObjectKey(path, where);
-        var source = new ExactLengthReadStream(content, length, cancellationToken);
         if (length <= _options.SinglePutMax)
         {
-            return await PutSmallAsync(key, source, length, options, where, cancellationToken).ConfigureAwait(false);
+            var whole = new ExactLengthReadStream(content, length, cancellationToken);
+            return await PutSmallAsync(key, whole, length, options, where, cancellationToken).ConfigureAwait(false);
         }
 
-        var outcome = await _multipart.UploadAsync(key, source, length, options, where, cancellationToken).ConfigureAwait(false);
+        if (!Sha256Hasher.CanSaveState)
+        {
+            options = options with { Checkpointed = null };
+        }
+
+        var source = options.ResumeFrom is { } resume
+            ? ExactLengthReadStream.Resuming(content, length, resume.Offset, resume.Sha256State, cancellationToken)
+            : new ExactLengthReadStream(content, length, cancellationToken);
+        var outcome = await _multipart.UploadAsync(path, key, source, length, options, where, cancellationToken).ConfigureAwait(false);
         var verified = await VerifyStoredAsync(key, length, outcome.ExpectedETag, where, cancellationToken).ConfigureAwait(false);
         return new WriteResult(length, outcome.Sha256, verified.ETag, verified.ServerVerified);
     }
@@ -328,6 +336,32 @@ public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads
         }
 
         return new S3ServerSideCopier(this).CopyAsync(s3Source, sourcePath, targetPath, options, cancellationToken);
+    }
+
+    public async Task<bool> CanResumeAsync(WriteCheckpoint checkpoint, long length, CancellationToken cancellationToken)
+    {
+        if (length <= _options.SinglePutMax || !Sha256Hasher.CanSaveState)
+        {
+            return false;
+        }
+
+        try
+        {
+            Sha256Hasher.Restore(checkpoint.Sha256State, checkpoint.Offset).Dispose();
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        var where = Describe(checkpoint.Path);
+        return await _multipart.CanResumeAsync(_keys.ObjectKey(checkpoint.Path, where), checkpoint, length, where, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task DiscardAsync(WriteCheckpoint checkpoint, CancellationToken cancellationToken)
+    {
+        var where = Describe(checkpoint.Path);
+        return _multipart.DiscardAsync(_keys.ObjectKey(checkpoint.Path, where), checkpoint, where, cancellationToken);
     }
 
     public async IAsyncEnumerable<PendingUpload> ListPendingAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -13,7 +13,9 @@ namespace Ferry.Connectors.S3;
 /// so memory is part size x parts in flight whatever the object's size. Each part carries its
 /// Content-MD5, which the store checks; the MD5s also give the multipart ETag the store must
 /// report afterwards. Any failure aborts the upload: nothing is completed and no upload is
-/// left behind to be billed.
+/// left behind to be billed - unless the caller takes checkpoints
+/// (<see cref="WriteOptions.Checkpointed"/>): then the upload is kept for a retry to continue
+/// (<see cref="WriteOptions.ResumeFrom"/>), and the caller discards it if it gives up.
 /// </summary>
 internal sealed class S3MultipartWriter
 {
@@ -26,29 +28,19 @@ internal sealed class S3MultipartWriter
         _options = options;
     }
 
-    public sealed record Outcome(string UploadId, string ExpectedETag, string Sha256);
+    public sealed record Outcome(string UploadId, string? ExpectedETag, string Sha256);
 
     public async Task<Outcome> UploadAsync(
-        string key, ExactLengthReadStream source, long length, WriteOptions options, string where, CancellationToken cancellationToken)
+        string path, string key, ExactLengthReadStream source, long length, WriteOptions options, string where, CancellationToken cancellationToken)
     {
-        var (knownSha256, createOnly) = (options.Sha256, options.CreateOnly);
+        var knownSha256 = options.Sha256;
         var plan = MultipartPlan.For(length, _options.MinPartSize, _options.MaxPartsInFlight, _options.MemoryBudget);
-        var create = new InitiateMultipartUploadRequest { BucketName = _options.Bucket, Key = key };
-        S3EncryptionSettings.Apply(create, _options);
-        if (knownSha256 is not null)
-        {
-            create.Metadata.Add(S3Connector.Sha256MetadataKey, knownSha256);
-        }
-
-        if (options.DeliveredFor is { } trigger)
-        {
-            create.Metadata.Add(S3Connector.TriggerMetadataKey, trigger);
-        }
-
-        var uploadId = (await _s3.InitiateMultipartUploadAsync(create, cancellationToken).ConfigureAwait(false)).UploadId;
+        var kept = await ResumedPartsAsync(key, source, options, plan, where, cancellationToken).ConfigureAwait(false);
+        var uploadId = kept?.Checkpoint.UploadId ?? await InitiateAsync(key, options, where, cancellationToken).ConfigureAwait(false);
         try
         {
-            var (etags, md5s) = await UploadPartsAsync(key, uploadId, plan, source, length, cancellationToken).ConfigureAwait(false);
+            var progress = options.Checkpointed is { } report ? new UploadProgress(report, path, uploadId, plan, kept, source) : null;
+            var (etags, md5s) = await UploadPartsAsync(key, uploadId, plan, source, length, kept, progress, cancellationToken).ConfigureAwait(false);
             await source.EnsureSourceExhaustedAsync(cancellationToken).ConfigureAwait(false);
             var sha256 = source.Sha256Hex();
             if (knownSha256 is not null && !Checksums.SameHex(knownSha256, sha256))
@@ -63,17 +55,23 @@ internal sealed class S3MultipartWriter
                 complete.PartETags.Add(new PartETag(i + 1, etags[i]));
             }
 
-            if (createOnly)
+            if (options.CreateOnly)
             {
                 complete.IfNoneMatch = "*";
             }
 
             await _s3.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
-            return new Outcome(uploadId, Checksums.MultipartETag(md5s), sha256);
+            // Parts kept from an earlier attempt count with the MD5 the store reported for them
+            // (their ETag); under SSE-KMS an ETag is no MD5, and the object's ETag is not checked.
+            return new Outcome(uploadId, md5s.Any(m => m is null) ? null : Checksums.MultipartETag(md5s!), sha256);
         }
         catch (Exception ex)
         {
-            await AbortQuietlyAsync(key, uploadId).ConfigureAwait(false);
+            if (options.Checkpointed is null)
+            {
+                await AbortQuietlyAsync(key, uploadId).ConfigureAwait(false);
+            }
+
             if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {
                 throw;
@@ -84,11 +82,93 @@ internal sealed class S3MultipartWriter
         }
     }
 
-    private async Task<(string[] ETags, byte[][] Md5s)> UploadPartsAsync(
-        string key, string uploadId, MultipartPlan plan, ExactLengthReadStream source, long length, CancellationToken cancellationToken)
+    /// <summary>True when the upload <paramref name="checkpoint"/> names can be continued for a file of <paramref name="length"/> bytes.</summary>
+    public async Task<bool> CanResumeAsync(string key, WriteCheckpoint checkpoint, long length, string where, CancellationToken cancellationToken)
+    {
+        var plan = MultipartPlan.For(length, _options.MinPartSize, _options.MaxPartsInFlight, _options.MemoryBudget);
+        return await S3Connector.RunAsync(where, () => MultipartResume.ReadBackAsync(_s3, _options.Bucket, key, checkpoint, plan, cancellationToken), cancellationToken)
+            .ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>Aborts the upload <paramref name="checkpoint"/> names; one already gone is fine.</summary>
+    public async Task DiscardAsync(string key, WriteCheckpoint checkpoint, string where, CancellationToken cancellationToken)
+    {
+        if (MultipartCheckpoint.TryParse(checkpoint.Store) is not { } upload)
+        {
+            return;
+        }
+
+        try
+        {
+            await _s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _options.Bucket, Key = key, UploadId = upload.UploadId }, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            // NoSuchUpload: completed or aborted already.
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw S3Errors.Classify(ex, where);
+        }
+    }
+
+    private async Task<string> InitiateAsync(string key, WriteOptions options, string where, CancellationToken cancellationToken)
+    {
+        var create = new InitiateMultipartUploadRequest { BucketName = _options.Bucket, Key = key };
+        S3EncryptionSettings.Apply(create, _options);
+        if (options.Sha256 is { } knownSha256)
+        {
+            create.Metadata.Add(S3Connector.Sha256MetadataKey, knownSha256);
+        }
+
+        if (options.DeliveredFor is { } trigger)
+        {
+            create.Metadata.Add(S3Connector.TriggerMetadataKey, trigger);
+        }
+
+        var response = await S3Connector.RunAsync(where, () => _s3.InitiateMultipartUploadAsync(create, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return response.UploadId;
+    }
+
+    /// <summary>The parts an earlier attempt uploaded, when <see cref="WriteOptions.ResumeFrom"/> asks to continue it.</summary>
+    private async Task<MultipartResume.Kept?> ResumedPartsAsync(
+        string key, ExactLengthReadStream source, WriteOptions options, MultipartPlan plan, string where, CancellationToken cancellationToken)
+    {
+        if (options.ResumeFrom is not { } checkpoint)
+        {
+            return null;
+        }
+
+        if (source.Position != checkpoint.Offset)
+        {
+            throw new ArgumentException($"The content resumes at byte {source.Position}, the checkpoint at {checkpoint.Offset}.", nameof(source));
+        }
+
+        return await S3Connector.RunAsync(where, () => MultipartResume.ReadBackAsync(_s3, _options.Bucket, key, checkpoint, plan, cancellationToken), cancellationToken)
+                .ConfigureAwait(false)
+            ?? throw FerryException.Transient(ErrorCodes.ResumeFailed,
+                $"{where}: the multipart upload to continue is gone or no longer holds the parts the checkpoint recorded; the next attempt starts over");
+    }
+
+    private async Task<(string[] ETags, byte[]?[] Md5s)> UploadPartsAsync(
+        string key, string uploadId, MultipartPlan plan, ExactLengthReadStream source, long length, MultipartResume.Kept? kept, UploadProgress? progress,
+        CancellationToken cancellationToken)
     {
         var etags = new string[plan.PartCount];
-        var md5s = new byte[plan.PartCount][];
+        var md5s = new byte[]?[plan.PartCount];
+        var firstPart = 1;
+        if (kept is not null)
+        {
+            for (var i = 0; i < kept.ETags.Count; i++)
+            {
+                etags[i] = kept.ETags[i];
+                md5s[i] = kept.ETags[i].Length == 32 && kept.ETags[i].All(char.IsAsciiHexDigit) ? Convert.FromHexString(kept.ETags[i]) : null;
+            }
+
+            firstPart = kept.ETags.Count + 1;
+        }
+
         var free = new Stack<byte[]>();
         using var slots = new SemaphoreSlim(plan.PartsInFlight);
         using var failFast = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -96,7 +176,7 @@ internal sealed class S3MultipartWriter
         var bufferLock = new Lock();
         try
         {
-            for (var part = 1; part <= plan.PartCount; part++)
+            for (var part = firstPart; part <= plan.PartCount; part++)
             {
                 await slots.WaitAsync(failFast.Token).ConfigureAwait(false);
                 byte[] buffer;
@@ -110,6 +190,7 @@ internal sealed class S3MultipartWriter
                 {
                     // Reads stay sequential (the SHA-256 needs the bytes in order); uploads overlap.
                     await source.ReadExactlyAsync(buffer.AsMemory(0, partLength), failFast.Token).ConfigureAwait(false);
+                    progress?.Read(part);
                 }
                 catch
                 {
@@ -137,6 +218,7 @@ internal sealed class S3MultipartWriter
                             UseChunkEncoding = false,
                         }, failFast.Token).ConfigureAwait(false);
                         etags[partNumber - 1] = response.ETag;
+                        progress?.Uploaded(partNumber, response.ETag);
                     }
                     catch
                     {

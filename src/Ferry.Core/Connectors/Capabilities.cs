@@ -41,6 +41,23 @@ public interface IMultipartUploads
     Task AbortAsync(PendingUpload upload, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// Writes that can continue where an interrupted one stopped (<see cref="WriteOptions.ResumeFrom"/>,
+/// <see cref="WriteOptions.Checkpointed"/>), so a retry of a large file does not send it all again.
+/// </summary>
+public interface IResumableWrites
+{
+    /// <summary>
+    /// True when the store still holds what <paramref name="checkpoint"/> describes for a file of
+    /// <paramref name="length"/> bytes, so a write can continue from it; false when it is gone or
+    /// differs (the write then starts over, and the leftovers should be discarded).
+    /// </summary>
+    Task<bool> CanResumeAsync(WriteCheckpoint checkpoint, long length, CancellationToken cancellationToken);
+
+    /// <summary>Throws away a partial write that will not be resumed (aborts the S3 multipart upload). Already gone is fine.</summary>
+    Task DiscardAsync(WriteCheckpoint checkpoint, CancellationToken cancellationToken);
+}
+
 /// <summary>A multipart upload that was started and not finished.</summary>
 public sealed record PendingUpload(string Path, string UploadId, DateTimeOffset? Initiated);
 

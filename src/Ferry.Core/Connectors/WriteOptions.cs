@@ -14,7 +14,23 @@ namespace Ferry.Core.Connectors;
 /// The trigger a delivery is for. Stores that keep metadata record it (S3: x-amz-meta-ferry-trigger),
 /// so the event the write itself causes is recognised and never starts another transfer.
 /// </param>
-public sealed record WriteOptions(bool CreateOnly = false, string? Sha256 = null, string? DeliveredFor = null)
+/// <param name="ResumeFrom">
+/// Continue the partial write this checkpoint describes (checked first with
+/// <see cref="IResumableWrites.CanResumeAsync"/>): the content stream then yields the bytes from
+/// its offset on, and the length is still the whole file's.
+/// </param>
+/// <param name="Checkpointed">
+/// Called whenever more of the write became durable at the target, with where it could continue
+/// from. Setting it also keeps a failed write's partial state (an S3 multipart upload is not
+/// aborted), so the caller can resume it or must <see cref="IResumableWrites.DiscardAsync"/> it.
+/// Stores without <see cref="IResumableWrites"/> ignore both.
+/// </param>
+public sealed record WriteOptions(
+    bool CreateOnly = false,
+    string? Sha256 = null,
+    string? DeliveredFor = null,
+    WriteCheckpoint? ResumeFrom = null,
+    Action<WriteCheckpoint>? Checkpointed = null)
 {
     public static readonly WriteOptions Default = new();
 }

@@ -31,4 +31,7 @@ public static class ErrorCodes
     public const string ServerError = "SERVER_ERROR";
     public const string SourceChanged = "SOURCE_CHANGED";
     public const string InternalError = "INTERNAL_ERROR";
+
+    /// <summary>A partial write to continue (a multipart upload) vanished between the check and the resume.</summary>
+    public const string ResumeFailed = "RESUME_FAILED";
 }

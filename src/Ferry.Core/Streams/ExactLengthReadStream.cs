@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Ferry.Core.Errors;
 
 namespace Ferry.Core.Streams;
@@ -10,24 +9,46 @@ namespace Ferry.Core.Streams;
 /// and bytes beyond <c>length</c> are detected by <see cref="EnsureSourceExhaustedAsync"/>.
 /// Cancellation is checked on every read, which is how a synchronous consumer (SSH.NET's
 /// pipelined UploadFile) is stopped. Every byte read is hashed, so a write knows the SHA-256 of
-/// exactly what it sent without a second pass.
+/// exactly what it sent without a second pass. A write that resumes from a checkpoint starts at
+/// its offset, with the hash state saved there (<see cref="Resuming"/>).
 /// </summary>
 public sealed class ExactLengthReadStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly long _length;
     private readonly CancellationToken _cancellationToken;
-    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly Sha256Hasher _sha256;
     private long _position;
     private string? _sha256Hex;
 
     public ExactLengthReadStream(Stream inner, long length, CancellationToken cancellationToken)
+        : this(inner, length, 0, Sha256Hasher.Create(), cancellationToken)
+    {
+    }
+
+    private ExactLengthReadStream(Stream inner, long length, long offset, Sha256Hasher hashed, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, length);
         _inner = inner;
         _length = length;
+        _position = offset;
+        _sha256 = hashed;
         _cancellationToken = cancellationToken;
     }
+
+    /// <summary>
+    /// The rest of a source of <paramref name="length"/> bytes whose first <paramref name="offset"/>
+    /// bytes were read by an earlier attempt: <paramref name="inner"/> yields the bytes from
+    /// <paramref name="offset"/> on, and <paramref name="sha256State"/> is the hash state saved
+    /// after them (<see cref="SaveSha256State"/>). <see cref="Stream.Position"/> starts at the offset.
+    /// </summary>
+    public static ExactLengthReadStream Resuming(Stream inner, long length, long offset, string sha256State, CancellationToken cancellationToken) =>
+        new(inner, length, offset, Sha256Hasher.Restore(sha256State, offset), cancellationToken);
+
+    /// <summary>The SHA-256 state after the bytes read so far, for <see cref="Resuming"/>; see <see cref="Sha256Hasher.CanSaveState"/>.</summary>
+    public string SaveSha256State() => _sha256.SaveState();
 
     public override long Length => _length;
 
@@ -55,7 +76,7 @@ public sealed class ExactLengthReadStream : ReadOnlyStream
             filled += n;
         }
 
-        _sha256.AppendData(buffer[..filled]);
+        _sha256.Append(buffer[..filled]);
         return Advance(filled);
     }
 
@@ -75,7 +96,7 @@ public sealed class ExactLengthReadStream : ReadOnlyStream
             filled += n;
         }
 
-        _sha256.AppendData(buffer.Span[..filled]);
+        _sha256.Append(buffer.Span[..filled]);
         return Advance(filled);
     }
 
@@ -87,7 +108,7 @@ public sealed class ExactLengthReadStream : ReadOnlyStream
             throw new InvalidOperationException($"{Remaining} bytes are still unread.");
         }
 
-        return _sha256Hex ??= Convert.ToHexStringLower(_sha256.GetHashAndReset());
+        return _sha256Hex ??= Convert.ToHexStringLower(_sha256.Finish());
     }
 
     /// <summary>Fails with SIZE_MISMATCH if the source still has bytes after <c>length</c>.</summary>

@@ -205,33 +205,4 @@ public sealed class S3ConnectorTests(Rig rig) : IAsyncLifetime
         await uploads.AbortAsync(pending[0], default);
         Assert.Empty((await rig.S3.Client.ListMultipartUploadsAsync(_bucket)).MultipartUploads ?? []);
     }
-
-    /// <summary>A source that breaks part-way, like a dropped SFTP connection.</summary>
-    private sealed class FailingStream(Stream inner, long failAfter) : Stream
-    {
-        private long _read;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => inner.Length;
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            if (_read >= failAfter)
-            {
-                throw new IOException("simulated connection loss");
-            }
-
-            var n = inner.Read(buffer, offset, (int)Math.Min(count, failAfter - _read));
-            _read += n;
-            return n;
-        }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }

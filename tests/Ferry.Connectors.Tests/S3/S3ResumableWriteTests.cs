@@ -1,0 +1,104 @@
+using Ferry.Connectors.S3;
+using Ferry.Core.Connectors;
+using Ferry.TestRig;
+
+namespace Ferry.Connectors.Tests.S3;
+
+/// <summary>Multipart uploads that an interrupted write leaves behind, continued or discarded, against Ceph RGW.</summary>
+[Collection("rig")]
+public sealed class S3ResumableWriteTests(Rig rig) : IAsyncLifetime
+{
+    private const long MiB = 1024 * 1024;
+    private const long Length = 30 * MiB + 123;
+    private string _bucket = "";
+
+    public async Task InitializeAsync() => _bucket = await rig.S3.NewBucketAsync();
+
+    public Task DisposeAsync() => rig.S3.DeleteBucketAsync(_bucket);
+
+    /// <summary>5 MiB parts, three in flight: a 30 MiB file is seven parts.</summary>
+    private S3Connector Small() =>
+        new(rig.S3.Options(_bucket) with { MinPartSize = 5 * MiB, SinglePutMax = 5 * MiB, MemoryBudget = 15 * MiB, MaxPartsInFlight = 3 });
+
+    [Fact]
+    public async Task InterruptedWrite_KeepsItsUpload_AndResumesIntoAByteExactObject_ReadingOnlyTheRest()
+    {
+        await using var c = Small();
+        var checkpoint = await InterruptedWriteAsync(c, "resumed.bin", failAfter: 17 * MiB);
+
+        Assert.InRange(checkpoint.Offset, 5 * MiB, 15 * MiB);
+        Assert.Equal(0, checkpoint.Offset % (5 * MiB));
+        Assert.Single((await rig.S3.Client.ListMultipartUploadsAsync(_bucket)).MultipartUploads);
+        Assert.True(await c.CanResumeAsync(checkpoint, Length, default));
+
+        var rest = await SkipAsync(new RandomData(Length, 5), checkpoint.Offset);
+        var counted = new FailingStream(rest, long.MaxValue);
+        var later = new List<WriteCheckpoint>();
+        var result = await c.WriteAsync("resumed.bin", counted, Length, new WriteOptions(ResumeFrom: checkpoint, Checkpointed: later.Add), default);
+
+        Assert.Equal(Length - checkpoint.Offset, counted.Position);
+        Assert.Equal(await RandomData.Sha256Async(Length, 5), result.Sha256);
+        Assert.True(result.ServerVerified, "the ETag of the resumed object should match the part MD5s");
+        Assert.EndsWith("-7", result.ETag);
+        Assert.All(later, l => Assert.True(l.Offset > checkpoint.Offset && l.Offset < Length));
+        using var get = await rig.S3.Client.GetObjectAsync(_bucket, "resumed.bin");
+        Assert.Equal(result.Sha256, Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(get.ResponseStream)));
+        Assert.Empty((await rig.S3.Client.ListMultipartUploadsAsync(_bucket)).MultipartUploads ?? []);
+    }
+
+    [Fact]
+    public async Task Discard_AbortsTheUpload_AndItCannotBeResumedAfterwards()
+    {
+        await using var c = Small();
+        var checkpoint = await InterruptedWriteAsync(c, "discarded.bin", failAfter: 12 * MiB);
+
+        await c.DiscardAsync(checkpoint, default);
+        await c.DiscardAsync(checkpoint, default); // already gone is fine
+
+        Assert.Empty((await rig.S3.Client.ListMultipartUploadsAsync(_bucket)).MultipartUploads ?? []);
+        Assert.False(await c.CanResumeAsync(checkpoint, Length, default));
+        Assert.Null(await c.StatAsync("discarded.bin", default));
+    }
+
+    [Fact]
+    public async Task CanResume_CheckpointThatDoesNotMatchTheUpload_IsFalse()
+    {
+        await using var c = Small();
+        var checkpoint = await InterruptedWriteAsync(c, "mismatch.bin", failAfter: 17 * MiB);
+        var upload = MultipartCheckpoint.TryParse(checkpoint.Store)!;
+
+        // Another file size (another part plan), another path, a hash state for other bytes, parts the store does not hold.
+        Assert.False(await c.CanResumeAsync(checkpoint, 60_000 * MiB, default));
+        Assert.False(await c.CanResumeAsync(checkpoint with { Path = "other.bin" }, Length, default));
+        Assert.False(await c.CanResumeAsync(checkpoint with { Offset = checkpoint.Offset - 5 * MiB }, Length, default));
+        Assert.False(await c.CanResumeAsync(checkpoint with { Store = (upload with { ETagsDigest = new string('0', 64) }).Serialize() }, Length, default));
+        Assert.False(await c.CanResumeAsync(checkpoint with { Store = "{}" }, Length, default));
+        Assert.True(await c.CanResumeAsync(checkpoint, Length, default));
+        await c.DiscardAsync(checkpoint, default);
+    }
+
+    /// <summary>A write whose source breaks after <paramref name="failAfter"/> bytes; returns the last checkpoint it reported.</summary>
+    private static async Task<WriteCheckpoint> InterruptedWriteAsync(S3Connector c, string path, long failAfter)
+    {
+        var checkpoints = new List<WriteCheckpoint>();
+        var failing = new FailingStream(new RandomData(Length, 5), failAfter);
+
+        await Assert.ThrowsAsync<IOException>(() => c.WriteAsync(path, failing, Length, new WriteOptions(Checkpointed: checkpoints.Add), default));
+
+        Assert.NotEmpty(checkpoints);
+        Assert.Equal(0, checkpoints[0].Offset); // the upload is announced before any part is sent
+        Assert.Equal(checkpoints.Select(k => k.Offset).Order(), checkpoints.Select(k => k.Offset));
+        return checkpoints[^1];
+    }
+
+    private static async Task<Stream> SkipAsync(Stream s, long bytes)
+    {
+        var buffer = new byte[1 << 20];
+        while (bytes > 0)
+        {
+            bytes -= await s.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, bytes)));
+        }
+
+        return s;
+    }
+}

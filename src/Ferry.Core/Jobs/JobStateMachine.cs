@@ -83,13 +83,24 @@ public static class JobStateMachine
         }, detail: takeover ? $"region {region}; previous owner {job.LeaseOwner}" : $"region {region}");
     }
 
-    /// <summary>Extends the lease; applied only while the caller still holds it unexpired.</summary>
-    public static JobTransition Renew(TransferJob job, DateTimeOffset now, TimeSpan lease) =>
-        PlanHeld(job, job.Status, now, "lease-renewed", j => j with { LeaseExpiresAt = now + lease }) with { Event = null };
+    /// <summary>
+    /// Extends the lease; applied only while the caller still holds it unexpired. Also saves the
+    /// transfer's progress (<paramref name="checkpoint"/>, written as given) so the next attempt can resume from it.
+    /// </summary>
+    public static JobTransition Renew(TransferJob job, DateTimeOffset now, TimeSpan lease, string? checkpoint) =>
+        PlanHeld(job, job.Status, now, "lease-renewed", j => j with { LeaseExpiresAt = now + lease, Checkpoint = checkpoint }) with { Event = null };
 
-    /// <summary>RUNNING → VERIFYING once the bytes are delivered.</summary>
+    /// <summary>An attempt continues an interrupted transfer instead of starting over; recorded in the history.</summary>
+    public static JobTransition Resumed(TransferJob job, DateTimeOffset now, long keptBytes, long totalBytes) =>
+        PlanHeld(job, job.Status, now, "resumed", j => j, $"{keptBytes} of {totalBytes} bytes were already at the target; continuing from there");
+
+    /// <summary>The byte a "resumed" history entry continued from; null for any other entry.</summary>
+    public static long? ResumedFrom(JobEvent e) =>
+        e.Kind == "resumed" && long.TryParse(e.Detail?.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture, out var kept) ? kept : null;
+
+    /// <summary>RUNNING → VERIFYING once the bytes are delivered (the transfer's checkpoint has served its purpose).</summary>
     public static JobTransition StartVerifying(TransferJob job, DateTimeOffset now, long bytes, string? sha256) =>
-        PlanHeld(job, JobStatus.Verifying, now, "verifying", j => j with { Bytes = bytes, Sha256 = sha256 });
+        PlanHeld(job, JobStatus.Verifying, now, "verifying", j => j with { Bytes = bytes, Sha256 = sha256, Checkpoint = job.Status == JobStatus.Running ? null : j.Checkpoint });
 
     /// <summary>
     /// VERIFYING, checks passed, with a post-action still to do: records the source version that
@@ -113,17 +124,21 @@ public static class JobStateMachine
     /// delivered once: the next attempt finds it identical at the target, or finishes the
     /// post-action), RUNNING otherwise.
     /// </summary>
-    public static JobTransition ScheduleRetry(TransferJob job, DateTimeOffset now, DateTimeOffset nextAttemptAt, string errorCode, string errorMessage) =>
+    /// <param name="checkpoint">The job's checkpoint from now on (written as given): where the next attempt can continue.</param>
+    public static JobTransition ScheduleRetry(
+        TransferJob job, DateTimeOffset now, DateTimeOffset nextAttemptAt, string errorCode, string errorMessage, string? checkpoint) =>
         PlanHeld(job, job.Status == JobStatus.Verifying ? JobStatus.Verifying : JobStatus.Running, now, "retry-scheduled", j => Unleased(j) with
         {
             NextAttemptAt = nextAttemptAt,
             ErrorCode = errorCode,
             ErrorMessage = errorMessage,
+            Checkpoint = checkpoint,
         }, detail: $"{errorCode}: {errorMessage}");
 
     /// <summary>Graceful shutdown: gives the lease back so another worker can pick the job up at once.</summary>
-    public static JobTransition Release(TransferJob job, DateTimeOffset now) =>
-        PlanHeld(job, job.Status, now, "lease-released", j => Unleased(j) with { NextAttemptAt = now });
+    /// <param name="checkpoint">The job's checkpoint from now on (written as given): where the next worker can continue.</param>
+    public static JobTransition Release(TransferJob job, DateTimeOffset now, string? checkpoint) =>
+        PlanHeld(job, job.Status, now, "lease-released", j => Unleased(j) with { NextAttemptAt = now, Checkpoint = checkpoint });
 
     private static TransferJob Unleased(TransferJob j) => j with { LeaseOwner = null, LeaseExpiresAt = null };
 

@@ -42,6 +42,17 @@ public sealed class ProgressMeter
         }
     }
 
+    /// <summary>An interrupted transfer continues: <paramref name="bytes"/> were moved by an earlier attempt (they count toward the total, not the rate).</summary>
+    public void ResumeAt(long bytes)
+    {
+        lock (_lock)
+        {
+            Interlocked.Exchange(ref _bytes, bytes);
+            _window.Clear();
+            _window.Enqueue((_time.GetTimestamp(), bytes));
+        }
+    }
+
     public void Add(long bytes)
     {
         var total = Interlocked.Add(ref _bytes, bytes);

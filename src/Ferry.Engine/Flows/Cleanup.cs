@@ -3,7 +3,7 @@ using Ferry.Core.Errors;
 
 namespace Ferry.Engine.Flows;
 
-/// <summary>Best-effort removal of temporary files (part files, staged copies) after a failure or a delivery.</summary>
+/// <summary>Best-effort removal of temporary files (part files, staged copies, kept multipart uploads) after a failure or a delivery.</summary>
 internal static class Cleanup
 {
     /// <summary>
@@ -20,6 +20,25 @@ internal static class Cleanup
         catch (Exception ex) when (ex is FerryException or OperationCanceledException)
         {
             notes?.Add($"{connector.Describe(path)} could not be removed: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Throws away a partial write that will not be continued, giving up after 30 seconds. Failures
+    /// are swallowed: an abandoned multipart upload costs storage, not correctness, and the store's
+    /// AbortIncompleteMultipartUpload lifecycle rule is the backstop.
+    /// </summary>
+    public static async Task<bool> DiscardQuietlyAsync(IResumableWrites target, WriteCheckpoint checkpoint)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await target.DiscardAsync(checkpoint, timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is FerryException or OperationCanceledException)
+        {
+            return false;
         }
     }
 }

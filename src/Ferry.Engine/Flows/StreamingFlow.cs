@@ -1,5 +1,6 @@
 using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
+using Ferry.Core.Jobs;
 using Ferry.Core.Paths;
 using Ferry.Core.Streams;
 using Ferry.Core.Transfers;
@@ -11,7 +12,9 @@ namespace Ferry.Engine.Flows;
 /// the bytes go to "&lt;name&gt;.&lt;transfer id&gt;.part" beside the target and are renamed over it
 /// only after they are complete, checked, and the source is confirmed unchanged: a reader never
 /// sees a partial file under the final name. S3 needs no temporary name - an object appears only
-/// when its PUT or multipart upload completes.
+/// when its PUT or multipart upload completes. Where the target can continue an interrupted write
+/// (<see cref="IResumableWrites"/>: S3 multipart uploads) the write reports checkpoints, and a retry
+/// of the same source version reads only what the target does not hold yet.
 /// </summary>
 internal static class StreamingFlow
 {
@@ -22,7 +25,16 @@ internal static class StreamingFlow
         var policy = request.EffectivePolicy;
         var atomic = to.Connector.GetCapability<IAtomicRename>();
         var writePath = atomic is null ? to.Path : PartPath(to.Path, request.TransferId);
-        var options = new WriteOptions(CreateOnly: atomic is null && policy.Overwrite == OverwriteMode.FailIfExists, Sha256: source.Sha256, DeliveredFor: request.DeliveredFor);
+        // Part files are not continued: SSH.NET's pipelined upload always starts at byte 0.
+        var resumable = atomic is null ? to.Connector.GetCapability<IResumableWrites>() : null;
+        var resume = await ResumePointAsync(resumable, request, source, writePath, cancellationToken).ConfigureAwait(false);
+        var checkpointed = resumable is not null && request.Hooks?.Checkpointed is { } save
+            ? (Action<WriteCheckpoint>)(w => save(new TransferCheckpoint(SourceVersion.Of(source), w)))
+            : null;
+        var options = new WriteOptions(CreateOnly: atomic is null && policy.Overwrite == OverwriteMode.FailIfExists, Sha256: source.Sha256, DeliveredFor: request.DeliveredFor,
+            ResumeFrom: resume, Checkpointed: checkpointed);
+        var offset = resume?.Offset ?? 0;
+        meter.ResumeAt(offset);
 
         WriteResult written;
         try
@@ -35,7 +47,7 @@ internal static class StreamingFlow
 
             // Read to the source's end rather than to the size it reported: a file still growing
             // is then caught (SIZE_MISMATCH) instead of silently truncated.
-            await using (var read = await from.Connector.OpenReadAsync(from.Path, 0, null, cancellationToken).ConfigureAwait(false))
+            await using (var read = await from.Connector.OpenReadAsync(from.Path, offset, null, cancellationToken).ConfigureAwait(false))
             await using (var counted = new ProgressReadStream(read, meter))
             {
                 written = await to.Connector.WriteAsync(writePath, counted, source.Size, options, cancellationToken).ConfigureAwait(false);
@@ -61,6 +73,33 @@ internal static class StreamingFlow
         }
 
         return written;
+    }
+
+    /// <summary>
+    /// The checkpoint to continue from: the request's, when it is for this path and source version
+    /// and the target still holds what it describes. A checkpoint that cannot be used is discarded
+    /// (its multipart upload aborted) and the transfer starts over.
+    /// </summary>
+    private static async Task<WriteCheckpoint?> ResumePointAsync(
+        IResumableWrites? target, TransferRequest request, RemoteEntry source, string writePath, CancellationToken cancellationToken)
+    {
+        if (request.Resume is not { } saved || target is null)
+        {
+            return null;
+        }
+
+        if (saved.Write.Path == writePath && saved.Source.Matches(source) && await target.CanResumeAsync(saved.Write, source.Size, cancellationToken).ConfigureAwait(false))
+        {
+            if (saved.Write.Offset > 0 && request.Hooks?.Resuming is { } resuming)
+            {
+                await resuming(saved.Write.Offset, source.Size, cancellationToken).ConfigureAwait(false);
+            }
+
+            return saved.Write;
+        }
+
+        await Cleanup.DiscardQuietlyAsync(target, saved.Write).ConfigureAwait(false);
+        return null;
     }
 
     /// <summary>"dir/report.csv" with id "j1" gives "dir/report.csv.j1.part".</summary>

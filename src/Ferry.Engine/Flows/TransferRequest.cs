@@ -1,4 +1,5 @@
 using Ferry.Core.Connectors;
+using Ferry.Core.Jobs;
 using Ferry.Core.Transfers;
 
 namespace Ferry.Engine.Flows;
@@ -21,6 +22,10 @@ public sealed record TransferLocation(IConnector Connector, string Path)
 /// </param>
 /// <param name="Hooks">Where the engine joins in: lease checks before a commit, state changes on delivery.</param>
 /// <param name="DeliveredFor">The trigger the job was created by, recorded with the delivered file (<see cref="WriteOptions.DeliveredFor"/>).</param>
+/// <param name="Resume">
+/// Where an earlier attempt stopped. Used when the target can continue that write and the source
+/// is still the version it was reading; otherwise its leftovers are discarded and the transfer starts over.
+/// </param>
 public sealed record TransferRequest(
     TransferLocation Source,
     TransferLocation Target,
@@ -30,7 +35,8 @@ public sealed record TransferRequest(
     Action<TransferProgress>? Progress = null,
     bool IsRetry = false,
     TransferHooks? Hooks = null,
-    string? DeliveredFor = null)
+    string? DeliveredFor = null,
+    TransferCheckpoint? Resume = null)
 {
     /// <summary>Runs the commit check, if any, right before the bytes become visible under the target name.</summary>
     internal Task BeforeCommitAsync(CancellationToken cancellationToken) =>
@@ -47,6 +53,14 @@ public sealed record TransferRequest(
 /// checks that it still holds the job's lease, so a worker that lost it never delivers.
 /// </param>
 /// <param name="Delivered">Called once the bytes are at the target and before verification (bytes, SHA-256).</param>
+/// <param name="Checkpointed">
+/// Called (quickly, on any thread) whenever more of the write became durable at the target, with
+/// where a later attempt could continue; asking for checkpoints also keeps a failed write's
+/// partial state for that attempt (<see cref="WriteOptions.Checkpointed"/>).
+/// </param>
+/// <param name="Resuming">Called before the transfer continues from <see cref="TransferRequest.Resume"/> (bytes kept, total).</param>
 public sealed record TransferHooks(
     Func<CancellationToken, Task>? BeforeCommit = null,
-    Func<long, string?, CancellationToken, Task>? Delivered = null);
+    Func<long, string?, CancellationToken, Task>? Delivered = null,
+    Action<TransferCheckpoint>? Checkpointed = null,
+    Func<long, long, CancellationToken, Task>? Resuming = null);

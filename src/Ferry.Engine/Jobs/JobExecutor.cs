@@ -1,5 +1,6 @@
 using Ferry.Core;
 using Ferry.Core.Audit;
+using Ferry.Core.Connectors;
 using Ferry.Core.Endpoints;
 using Ferry.Core.Errors;
 using Ferry.Core.Jobs;
@@ -42,9 +43,10 @@ internal sealed class JobExecutor(
         var policy = JobPolicy.FromJson(job.PolicyJson);
         var started = time.GetTimestamp();
         logger.LogInformation("Attempt {Attempt} of {Flow} {Source} -> {Target}", job.Attempts, job.FlowType, job.SourcePath, job.TargetPath);
+        TransferRequest? request = null;
         try
         {
-            var request = await BuildRequestAsync(held, endpoints, policy, isRetry, transfer.Token).ConfigureAwait(false);
+            request = await BuildRequestAsync(held, endpoints, policy, isRetry, transfer.Token).ConfigureAwait(false);
             var (bytes, sha256, sent) = await DeliverAsync(held, request, policy, transfer.Token).ConfigureAwait(false);
             string? done = null;
             var fromStaging = options.Staging is not null && ReferenceEquals(request.Source.Connector, options.Staging);
@@ -72,7 +74,7 @@ internal sealed class JobExecutor(
         {
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
-            await SettleFailureAsync(held, policy, ex, stopping, time.GetElapsedTime(started)).ConfigureAwait(false);
+            await SettleFailureAsync(held, policy, ex, stopping, time.GetElapsedTime(started), request?.Target.Connector).ConfigureAwait(false);
         }
     }
 
@@ -129,13 +131,20 @@ internal sealed class JobExecutor(
         var target = endpoints.Target ?? throw Gone(job.TargetEndpointId);
         var hooks = new TransferHooks(
             BeforeCommit: held.RenewAsync,
-            Delivered: (bytes, sha256, ct) => held.ApplyAsync((j, now) => JobStateMachine.StartVerifying(j, now, bytes, sha256), ct));
+            Delivered: (bytes, sha256, ct) => held.ApplyAsync((j, now) => JobStateMachine.StartVerifying(j, now, bytes, sha256), ct),
+            Checkpointed: held.Checkpoint,
+            Resuming: (kept, total, ct) =>
+            {
+                logger.LogInformation("Resuming: {Kept} of {Total} bytes are already at the target", kept, total);
+                return held.ApplyAsync((j, now) => JobStateMachine.Resumed(j, now, kept, total), ct);
+            });
         var from = await StagedCopyAsync(job, source, target, cancellationToken).ConfigureAwait(false)
             ?? new TransferLocation(await connectors.GetAsync(source, cancellationToken).ConfigureAwait(false), job.SourcePath);
         return new TransferRequest(
             from,
             new TransferLocation(await connectors.GetAsync(target, cancellationToken).ConfigureAwait(false), job.TargetPath),
-            job.JobId, policy.Transfer, options.Staging, Progress: null, IsRetry: isRetry || job.Attempts > 1, hooks, Trigger.OfBatch(job.BatchId));
+            job.JobId, policy.Transfer, options.Staging, Progress: null, IsRetry: isRetry || job.Attempts > 1, hooks, Trigger.OfBatch(job.BatchId),
+            Resume: job.Status == JobStatus.Running ? TransferCheckpoint.Parse(job.Checkpoint) : null);
     }
 
     /// <summary>
@@ -163,7 +172,8 @@ internal sealed class JobExecutor(
     private static FerryException Gone(string endpointId) =>
         FerryException.Permanent(ErrorCodes.NotFound, $"endpoint {endpointId} no longer exists");
 
-    private async Task SettleFailureAsync(LeasedJob held, JobPolicy policy, Exception ex, CancellationToken stopping, TimeSpan elapsed)
+    /// <param name="target">The target's connector, when the attempt got that far: a partial write it keeps is discarded if the job fails for good.</param>
+    private async Task SettleFailureAsync(LeasedJob held, JobPolicy policy, Exception ex, CancellationToken stopping, TimeSpan elapsed, IConnector? target)
     {
         var job = held.Current;
         try
@@ -176,7 +186,7 @@ internal sealed class JobExecutor(
                     return;
 
                 case OperationCanceledException when stopping.IsCancellationRequested:
-                    await held.ApplyAsync((j, now) => JobStateMachine.Release(j, now), CancellationToken.None).ConfigureAwait(false);
+                    await held.ApplyAsync((j, now) => JobStateMachine.Release(j, now, held.CheckpointToSave(j)), CancellationToken.None).ConfigureAwait(false);
                     logger.LogInformation("Shutting down: the lease was given back; the job continues on the next worker.");
                     return;
             }
@@ -184,10 +194,17 @@ internal sealed class JobExecutor(
             var error = ex as FerryException ?? (ex as OperationCanceledException is not null
                 ? FerryException.Transient(ErrorCodes.Timeout, "the transfer was interrupted (lease lost or timed out)", ex)
                 : FerryException.Transient(ErrorCodes.InternalError, $"unexpected {ex.GetType().Name}: {ex.Message}", ex));
+            if (error.Code == ErrorCodes.ChecksumMismatch)
+            {
+                // The bytes kept at the target may be the wrong ones: the next attempt starts over.
+                held.ForgetCheckpoint();
+                await DiscardPartialWriteAsync(held, target).ConfigureAwait(false);
+            }
+
             if (error.IsTransient && job.Attempts < policy.Retry.MaxAttempts)
             {
                 var wait = policy.Retry.Backoff(job.Attempts, Random.Shared);
-                await held.ApplyAsync((j, now) => JobStateMachine.ScheduleRetry(j, now, now + wait, error.Code, error.Message), CancellationToken.None)
+                await held.ApplyAsync((j, now) => JobStateMachine.ScheduleRetry(j, now, now + wait, error.Code, error.Message, held.CheckpointToSave(j)), CancellationToken.None)
                     .ConfigureAwait(false);
                 metrics.RetryScheduled(job.FlowType);
                 logger.LogWarning("Attempt {Attempt} failed with {ErrorCode}: {Message}; retrying in {Seconds:F1} s", job.Attempts, error.Code, error.Message, wait.TotalSeconds);
@@ -196,6 +213,7 @@ internal sealed class JobExecutor(
 
             var message = error.IsTransient ? $"{error.Message} (gave up after {job.Attempts} attempts)" : error.Message;
             var failedJob = await held.ApplyAsync((j, now) => JobStateMachine.Fail(j, now, error.Code, message), CancellationToken.None).ConfigureAwait(false);
+            await DiscardPartialWriteAsync(held, target).ConfigureAwait(false);
             metrics.Finished(job.FlowType, "FAILED", 0, elapsed);
             logger.LogError("Failed with {ErrorCode}: {Message}", error.Code, message);
             await AuditAsync(job, "job.failed", $$"""{"error_code":"{{error.Code}}"}""").ConfigureAwait(false);
@@ -205,6 +223,21 @@ internal sealed class JobExecutor(
         {
             metrics.LeaseLost();
             logger.LogWarning("Lost the lease before the outcome ({Error}) could be recorded; the next owner retries.", ex.Message);
+        }
+    }
+
+    /// <summary>A failed job will not resume: the multipart upload its attempts kept is aborted (best effort).</summary>
+    private async Task DiscardPartialWriteAsync(LeasedJob held, IConnector? target)
+    {
+        if ((held.LatestCheckpoint ?? TransferCheckpoint.Parse(held.Current.Checkpoint)) is not { } left
+            || target?.GetCapability<IResumableWrites>() is not { } resumable)
+        {
+            return;
+        }
+
+        if (!await Cleanup.DiscardQuietlyAsync(resumable, left.Write).ConfigureAwait(false))
+        {
+            logger.LogWarning("The partial upload to {Target} could not be discarded; the store's lifecycle rule for incomplete uploads will have to", target.Describe(left.Write.Path));
         }
     }
 

@@ -6,12 +6,33 @@ namespace Ferry.Engine.Jobs;
 /// A job this worker holds the lease on. Every write goes through here, one at a time (the
 /// heartbeat and the transfer both write), each conditional on the version and lease token last
 /// seen; a write the store refuses means the lease is gone and throws <see cref="LeaseLostException"/>.
+/// Also holds the transfer's latest checkpoint, which goes into the job with the next lease
+/// renewal (or the retry), so saving progress costs no writes of its own.
 /// </summary>
 internal sealed class LeasedJob(IJobStore store, TransferJob claimed, TimeProvider time, TimeSpan lease) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private TransferCheckpoint? _checkpoint;
+    private volatile bool _forgotten;
 
     public TransferJob Current { get; private set; } = claimed;
+
+    /// <summary>The latest checkpoint the transfer reported in this attempt, saved or not yet.</summary>
+    public TransferCheckpoint? LatestCheckpoint => Volatile.Read(ref _checkpoint);
+
+    /// <summary>Remembers where the transfer could continue (any thread); written with the next renewal.</summary>
+    public void Checkpoint(TransferCheckpoint checkpoint) => Volatile.Write(ref _checkpoint, checkpoint);
+
+    /// <summary>The partial write must not be continued (its bytes are in doubt): from now on the job keeps no transfer checkpoint.</summary>
+    public void ForgetCheckpoint() => _forgotten = true;
+
+    /// <summary>The job's checkpoint field as it should be written now: the latest transfer checkpoint while RUNNING.</summary>
+    public string? CheckpointToSave(TransferJob job) => job.Status switch
+    {
+        JobStatus.Running when _forgotten => null,
+        JobStatus.Running when LatestCheckpoint is { } latest => latest.Serialize(),
+        _ => job.Checkpoint,
+    };
 
     public async Task<TransferJob> ApplyAsync(Func<TransferJob, DateTimeOffset, JobTransition> plan, CancellationToken cancellationToken)
     {
@@ -31,7 +52,7 @@ internal sealed class LeasedJob(IJobStore store, TransferJob claimed, TimeProvid
 
     /// <summary>Extends the lease; also the check that it is still held before a delivery is committed.</summary>
     public Task RenewAsync(CancellationToken cancellationToken) =>
-        ApplyAsync((j, now) => JobStateMachine.Renew(j, now, lease), cancellationToken);
+        ApplyAsync((j, now) => JobStateMachine.Renew(j, now, lease, CheckpointToSave(j)), cancellationToken);
 
     public void Dispose() => _gate.Dispose();
 }

@@ -73,7 +73,7 @@ public sealed class JobStateMachineTests
     {
         var held = Job(JobStatus.Running) with { LeaseOwner = "w", LeaseToken = 1, LeaseExpiresAt = T0.AddSeconds(30) };
 
-        var t = JobStateMachine.ScheduleRetry(held, T0, T0.AddMinutes(1), "TIMEOUT", "slow server");
+        var t = JobStateMachine.ScheduleRetry(held, T0, T0.AddMinutes(1), "TIMEOUT", "slow server", held.Checkpoint);
 
         Assert.Equal((JobStatus.Running, null, T0.AddMinutes(1), "TIMEOUT"), (t.After.Status, t.After.LeaseOwner, t.After.NextAttemptAt, t.After.ErrorCode));
         Assert.False(JobStateMachine.IsClaimable(t.After, T0.AddSeconds(59)));
@@ -89,7 +89,7 @@ public sealed class JobStateMachineTests
         var sent = new SourceVersion(100, T0.AddDays(-1), "etag");
         var verified = JobStateMachine.Verified(held, T0, sent).After;
 
-        var retry = JobStateMachine.ScheduleRetry(verified, T0, T0.AddSeconds(10), "CONNECTION_FAILED", "reset").After;
+        var retry = JobStateMachine.ScheduleRetry(verified, T0, T0.AddSeconds(10), "CONNECTION_FAILED", "reset", verified.Checkpoint).After;
         var next = JobStateMachine.Claim(retry, "w2", "eu", T0.AddSeconds(10), TimeSpan.FromSeconds(30)).After;
 
         Assert.Equal((JobStatus.Verifying, null), (retry.Status, retry.LeaseOwner));

@@ -88,8 +88,8 @@ public abstract class JobStoreConformanceTests
         var job = await CreateQueuedAsync(store, NewJob());
         var claimed = (await store.ApplyAsync(JobStateMachine.Claim(job, "w1", "eu", T0, Lease), default))!;
 
-        var inTime = await store.ApplyAsync(JobStateMachine.Renew(claimed, T0 + TimeSpan.FromSeconds(20), Lease), default);
-        var late = await store.ApplyAsync(JobStateMachine.Renew(inTime!, T0 + TimeSpan.FromSeconds(51), Lease), default);
+        var inTime = await store.ApplyAsync(JobStateMachine.Renew(claimed, T0 + TimeSpan.FromSeconds(20), Lease, claimed.Checkpoint), default);
+        var late = await store.ApplyAsync(JobStateMachine.Renew(inTime!, T0 + TimeSpan.FromSeconds(51), Lease, inTime!.Checkpoint), default);
 
         Assert.NotNull(inTime);
         Assert.Null(late);
@@ -150,7 +150,7 @@ public abstract class JobStoreConformanceTests
         var customer = "run-" + Guid.NewGuid().ToString("N")[..6];
         var held = (await store.ApplyAsync(JobStateMachine.Claim(await CreateQueuedAsync(store, NewJob(customer)), "w", "eu", T0, Lease), default))!;
         var retrying = (await store.ApplyAsync(JobStateMachine.Claim(await CreateQueuedAsync(store, NewJob(customer)), "w", "eu", T0, Lease), default))!;
-        retrying = (await store.ApplyAsync(JobStateMachine.ScheduleRetry(retrying, T0, T0 + TimeSpan.FromMinutes(5), "TIMEOUT", "slow"), default))!;
+        retrying = (await store.ApplyAsync(JobStateMachine.ScheduleRetry(retrying, T0, T0 + TimeSpan.FromMinutes(5), "TIMEOUT", "slow", retrying.Checkpoint), default))!;
         var queued = await CreateQueuedAsync(store, NewJob(customer));
 
         async Task<string[]> RunnableAt(DateTimeOffset t) =>

@@ -1,0 +1,36 @@
+using System.Text.Json;
+using Ferry.Core.Connectors;
+
+namespace Ferry.Core.Jobs;
+
+/// <summary>
+/// A transfer interrupted part-way: the source version it was reading and where its write can
+/// continue. Kept in the job's checkpoint while the job is RUNNING (saved with lease renewals and
+/// with a retry), so the next attempt - in this process or another - continues instead of
+/// starting over, provided the source is still that version.
+/// </summary>
+public sealed record TransferCheckpoint(SourceVersion Source, WriteCheckpoint Write)
+{
+    private const string Prefix = "resume:";
+
+    public string Serialize() => Prefix + JsonSerializer.Serialize(this);
+
+    /// <summary>The transfer checkpoint in a job's checkpoint field, or null when it holds none (or another kind).</summary>
+    public static TransferCheckpoint? Parse(string? checkpoint)
+    {
+        if (checkpoint is null || !checkpoint.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<TransferCheckpoint>(checkpoint.AsSpan(Prefix.Length));
+        }
+        catch (JsonException)
+        {
+            // Written by a version that stored something else: start over rather than fail the job.
+            return null;
+        }
+    }
+}

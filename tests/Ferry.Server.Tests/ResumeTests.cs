@@ -72,6 +72,25 @@ public sealed class ResumeTests(Rig rig)
         await AssertDeliveredOnceAsync(bucket, sha, job);
     }
 
+    [Fact]
+    public async Task GivingUp_AbortsTheUploadTheAttemptKept()
+    {
+        await using var server = new ServerProcess();
+        await server.StartAsync();
+        using var client = await FerryClient.NewCustomerAsync(server);
+        await using var proxy = new FaultProxy(rig.Sftp.Host, rig.Sftp.Port, BytesPerSecond);
+        var (src, dst, bucket, _) = await EndpointsAsync(client, proxy, seed: 33);
+
+        proxy.CutAfter(20 * MiB, TimeSpan.FromSeconds(1));
+        var reply = await client.TransferAsync(src, "in.bin", dst, "out.bin", new { retry = new { max_attempts = 1 } });
+        var job = await client.WaitForJobAsync(reply.Body.GetProperty("jobs")[0].GetProperty("job_id").GetString()!);
+
+        Assert.True(job.GetProperty("status").GetString() == "FAILED", job.GetRawText());
+        Assert.Equal("CONNECTION_FAILED", job.GetProperty("error_code").GetString());
+        Assert.Empty((await rig.S3.Client.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? []);
+        Assert.Empty((await rig.S3.Client.ListObjectsV2Async(new() { BucketName = bucket })).S3Objects ?? []);
+    }
+
     /// <summary>The attempt continued after at least one whole 8 MiB part, and before the last.</summary>
     private static void AssertResumedWithParts(JsonElement attempt, JsonElement job)
     {

@@ -97,4 +97,32 @@ public sealed class JobStateMachineTests
         Assert.Equal(sent, SourceVersion.FromCheckpoint(next.Checkpoint));
         Assert.Null(SourceVersion.FromCheckpoint("opaque data-plane state"));
     }
+
+    [Fact]
+    public void TransferCheckpoint_SavedWithARenewal_IsClearedWhenTheBytesAreDelivered()
+    {
+        var held = Job(JobStatus.Running) with { LeaseOwner = "w", LeaseToken = 2, LeaseExpiresAt = T0.AddSeconds(30) };
+        var checkpoint = new TransferCheckpoint(new SourceVersion(100, T0, null), new Connectors.WriteCheckpoint("b", 40, "state", "{}"));
+
+        var renewed = JobStateMachine.Renew(held, T0.AddSeconds(10), TimeSpan.FromSeconds(30), checkpoint.Serialize());
+        var verifying = JobStateMachine.StartVerifying(renewed.After, T0.AddSeconds(20), 100, "ab").After;
+
+        Assert.Null(renewed.Event); // progress never buries the history
+        Assert.Equal(checkpoint, TransferCheckpoint.Parse(renewed.After.Checkpoint));
+        Assert.Null(SourceVersion.FromCheckpoint(renewed.After.Checkpoint));
+        Assert.Null(verifying.Checkpoint);
+        Assert.Null(TransferCheckpoint.Parse("resume:{not json"));
+    }
+
+    [Fact]
+    public void Resumed_IsInTheHistory_WithTheByteItContinuedFrom()
+    {
+        var held = Job(JobStatus.Running) with { LeaseOwner = "w", LeaseToken = 2, LeaseExpiresAt = T0.AddSeconds(30) };
+
+        var t = JobStateMachine.Resumed(held, T0, 25_165_824, 41_943_040);
+
+        Assert.Equal((JobStatus.Running, "resumed"), (t.After.Status, t.Event!.Kind));
+        Assert.Equal(25_165_824, JobStateMachine.ResumedFrom(t.Event));
+        Assert.Null(JobStateMachine.ResumedFrom(t.Event with { Kind = "claimed" }));
+    }
 }

@@ -15,7 +15,7 @@ namespace Ferry.Connectors.Sftp;
 /// and measured 0.3x OpenSSH); renames use posix-rename where the server has it. Every call but
 /// listing and reading file data goes through <see cref="SftpBlockingCalls"/> (why: see there).
 /// </summary>
-public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
+public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatures
 {
     private readonly SftpEndpointOptions _options;
     private readonly SftpConnectionPool _pool;
@@ -155,14 +155,23 @@ public sealed class SftpConnector : IConnector, IAtomicRename, IHasFeatures
         }
 
         await CreateDirectoryAsync(RemotePath.Parent(rel), cancellationToken).ConfigureAwait(false);
-        var source = new ExactLengthReadStream(content, length, cancellationToken);
+        var (source, resumeAt) = SourceOf(content, length, options, cancellationToken);
+        var checkpoints = options.Checkpointed is { } report && Sha256Hasher.CanSaveState ? new SftpUploadCheckpoints(source, rel, report) : null;
+        var input = (Stream?)checkpoints ?? source;
         await RunAsync(rel, async c =>
         {
+            if (resumeAt > 0)
+            {
+                await ContinueAsync(c, rel, input, resumeAt, checkpoints, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+
             try
             {
                 // UploadFile is synchronous but pipelined: it keeps many write requests in flight.
                 // It cannot take a token; the source stream throws on cancellation instead.
-                await SftpBlockingCalls.Run(() => c.UploadFile(source, Full(rel), canOverride: !options.CreateOnly), CancellationToken.None).ConfigureAwait(false);
+                Action<ulong>? written = checkpoints is null ? null : offset => checkpoints.Acknowledged((long)offset);
+                await SftpBlockingCalls.Run(() => c.UploadFile(input, Full(rel), canOverride: !options.CreateOnly, written), CancellationToken.None).ConfigureAwait(false);
             }
             catch (SshException) when (options.CreateOnly && source.Position == 0)
             {

@@ -15,7 +15,7 @@ namespace Ferry.Connectors.Sftp;
 /// missing path is "no such file" either way (a dangling link too, which suits Ferry: it is not a
 /// file to transfer). Ferry confines and normalises paths itself, so it has no use for the
 /// realpath. SSH.NET has no public way to send a bare stat; this calls its internal
-/// <c>SftpSession.RequestStat</c> through <see cref="UnsafeAccessorAttribute"/>.
+/// <c>SftpSession.RequestStat</c> (<see cref="SftpSessionAccess"/>).
 /// Measured on the 2-core machine (`bench/run api-create`, one stat per request): see the README.
 /// If another SSH.NET version moved those internals, the first call finds out and every stat goes
 /// back to the public two-request <c>GetAttributes</c>: slower, never wrong. The connector tests
@@ -24,18 +24,13 @@ namespace Ferry.Connectors.Sftp;
 /// </remarks>
 internal static class SftpDirectStat
 {
-    private const string SessionTypeName = "Renci.SshNet.Sftp.SftpSession, Renci.SshNet";
-
-    // The accessor calls SftpSession's method on whatever object it is given, unchecked: only an
-    // object of exactly this type may be passed to it.
-    private static readonly Type? SessionType = Type.GetType(SessionTypeName, throwOnError: false);
-    private static volatile bool _unavailable = SessionType is null;
+    private static volatile bool _unavailable = SftpSessionAccess.Missing is not null;
 
     /// <summary>True while the one-request stat works with the SSH.NET in use.</summary>
     public static bool Available => !_unavailable;
 
     /// <summary>Why the one-request stat was given up, once it was.</summary>
-    public static string? FallbackReason { get; private set; } = SessionType is null ? $"no type {SessionTypeName}" : null;
+    public static string? FallbackReason { get; private set; } = SftpSessionAccess.Missing;
 
     /// <summary>
     /// <see cref="Stat"/> on an SFTP call thread (<see cref="SftpBlockingCalls"/>): how the connector
@@ -54,9 +49,8 @@ internal static class SftpDirectStat
             {
                 return StatDirect(client, path);
             }
-            // What the runtime throws for an accessor it cannot bind (SSH.NET's RequestStat itself
-            // throws only SSH and SFTP exceptions).
-            catch (Exception ex) when (ex is MissingMemberException or TypeLoadException or NotSupportedException)
+            // SSH.NET's RequestStat itself throws only SSH and SFTP exceptions.
+            catch (Exception ex) when (SftpSessionAccess.IsUnbound(ex))
             {
                 FallbackReason = $"{ex.GetType().Name}: {ex.Message}";
                 _unavailable = true;
@@ -69,21 +63,8 @@ internal static class SftpDirectStat
     // Not inlined, so a missing member surfaces as an exception from this call, not from the JIT
     // compiling the caller.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static SftpFileAttributes StatDirect(SftpClient client, string path)
-    {
-        var session = SessionOf(client) ?? throw new SshConnectionException("Client not connected.");
-        if (session.GetType() != SessionType)
-        {
-            throw new NotSupportedException($"the session is a {session.GetType().FullName}");
-        }
-
-        return RequestStat(session, path);
-    }
-
-    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_SftpSession")]
-    [return: UnsafeAccessorType("Renci.SshNet.Sftp.ISftpSession, Renci.SshNet")]
-    private static extern object? SessionOf(SftpClient client);
+    private static SftpFileAttributes StatDirect(SftpClient client, string path) => RequestStat(SftpSessionAccess.Session(client), path);
 
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "RequestStat")]
-    private static extern SftpFileAttributes RequestStat([UnsafeAccessorType(SessionTypeName)] object session, string path);
+    private static extern SftpFileAttributes RequestStat([UnsafeAccessorType(SftpSessionAccess.SessionTypeName)] object session, string path);
 }

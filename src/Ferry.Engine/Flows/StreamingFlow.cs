@@ -13,8 +13,8 @@ namespace Ferry.Engine.Flows;
 /// only after they are complete, checked, and the source is confirmed unchanged: a reader never
 /// sees a partial file under the final name. S3 needs no temporary name - an object appears only
 /// when its PUT or multipart upload completes. Where the target can continue an interrupted write
-/// (<see cref="IResumableWrites"/>: S3 multipart uploads) the write reports checkpoints, and a retry
-/// of the same source version reads only what the target does not hold yet.
+/// (<see cref="IResumableWrites"/>: S3 multipart uploads, SFTP part files) the write reports
+/// checkpoints, and a retry of the same source version reads only what the target does not hold yet.
 /// </summary>
 internal static class StreamingFlow
 {
@@ -25,10 +25,9 @@ internal static class StreamingFlow
         var policy = request.EffectivePolicy;
         var atomic = to.Connector.GetCapability<IAtomicRename>();
         var writePath = atomic is null ? to.Path : PartPath(to.Path, request.TransferId);
-        // Part files are not continued: SSH.NET's pipelined upload always starts at byte 0.
-        var resumable = atomic is null ? to.Connector.GetCapability<IResumableWrites>() : null;
+        var resumable = to.Connector.GetCapability<IResumableWrites>();
         var resume = await ResumePointAsync(resumable, request, source, writePath, cancellationToken).ConfigureAwait(false);
-        var checkpointed = resumable is not null && request.Hooks?.Checkpointed is { } save
+        var checkpointed = resumable is not null && Sha256Hasher.CanSaveState && request.Hooks?.Checkpointed is { } save
             ? (Action<WriteCheckpoint>)(w => save(new TransferCheckpoint(SourceVersion.Of(source), w)))
             : null;
         var options = new WriteOptions(CreateOnly: atomic is null && policy.Overwrite == OverwriteMode.FailIfExists, Sha256: source.Sha256, DeliveredFor: request.DeliveredFor,
@@ -66,8 +65,9 @@ internal static class StreamingFlow
                 }
             }
         }
-        catch when (atomic is not null)
+        catch when (atomic is not null && checkpointed is null)
         {
+            // With checkpoints the part file is the next attempt's to continue, or the engine's to discard.
             await Cleanup.DeleteQuietlyAsync(to.Connector, writePath).ConfigureAwait(false);
             throw;
         }

@@ -31,7 +31,7 @@ public sealed class S3ResumableWriteTests(Rig rig) : IAsyncLifetime
         Assert.Single((await rig.S3.Client.ListMultipartUploadsAsync(_bucket)).MultipartUploads);
         Assert.True(await c.CanResumeAsync(checkpoint, Length, default));
 
-        var rest = await SkipAsync(new RandomData(Length, 5), checkpoint.Offset);
+        var rest = await FailingStream.SkipAsync(new RandomData(Length, 5), checkpoint.Offset);
         var counted = new FailingStream(rest, long.MaxValue);
         var later = new List<WriteCheckpoint>();
         var result = await c.WriteAsync("resumed.bin", counted, Length, new WriteOptions(ResumeFrom: checkpoint, Checkpointed: later.Add), default);
@@ -89,16 +89,5 @@ public sealed class S3ResumableWriteTests(Rig rig) : IAsyncLifetime
         Assert.Equal(0, checkpoints[0].Offset); // the upload is announced before any part is sent
         Assert.Equal(checkpoints.Select(k => k.Offset).Order(), checkpoints.Select(k => k.Offset));
         return checkpoints[^1];
-    }
-
-    private static async Task<Stream> SkipAsync(Stream s, long bytes)
-    {
-        var buffer = new byte[1 << 20];
-        while (bytes > 0)
-        {
-            bytes -= await s.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, bytes)));
-        }
-
-        return s;
     }
 }

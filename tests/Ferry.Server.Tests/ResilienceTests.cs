@@ -80,9 +80,11 @@ public sealed class ResilienceTests(Rig rig)
         await using var server = new ServerProcess();
         await server.StartAsync();
         using var client = await FerryClient.NewCustomerAsync(server);
-        await using var proxy = new FaultProxy(rig.Sftp.Host, rig.Sftp.Port, bytesPerSecond: SlowBytesPerSecond);
-        var (jobId, dir, sha) = await StartSlowTransferAsync(client, proxy, seed: 13);
+        await using var proxy = new FaultProxy(rig.Sftp.Host, rig.Sftp.Port, bytesPerSecond: SlowBytesPerSecond / 2);
+        var (jobId, dir, sha) = await StartSlowTransferAsync(client, proxy, seed: 13, partFileBytes: 12L * 1024 * 1024);
 
+        // A lease renewal (every 2 s with the tests' 6 s lease) saves the part file's progress first.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
         await server.KillAsync();
         Assert.False(File.Exists(Path.Combine(dir, "data.bin")));
         await server.StartAsync();
@@ -92,6 +94,7 @@ public sealed class ResilienceTests(Rig rig)
         var attempts = job.GetProperty("attempts").EnumerateArray().ToList();
         Assert.Equal(2, attempts.Count);
         Assert.Equal("worker_lost", attempts[0].GetProperty("outcome").GetString());
+        AssertContinuedThePartFile(attempts[1], job);
         Assert.Equal(sha, await RandomData.Sha256OfFileAsync(Path.Combine(dir, "data.bin")));
         Assert.Equal(["data.bin"], Directory.GetFiles(dir).Select(Path.GetFileName));
     }
@@ -103,31 +106,41 @@ public sealed class ResilienceTests(Rig rig)
         await server.StartAsync();
         using var client = await FerryClient.NewCustomerAsync(server);
         await using var proxy = new FaultProxy(rig.Sftp.Host, rig.Sftp.Port, bytesPerSecond: SlowBytesPerSecond);
-        var (jobId, dir, sha) = await StartSlowTransferAsync(client, proxy, seed: 14);
+        var (jobId, dir, sha) = await StartSlowTransferAsync(client, proxy, seed: 14, partFileBytes: 12L * 1024 * 1024);
 
         Assert.Equal(0, await server.StopAsync(TimeSpan.FromSeconds(30)));
-        Assert.Empty(Directory.GetFiles(dir, "*.part"));
+        // The part file stays for the next start to continue; the release saved how far it got.
+        Assert.Single(Directory.GetFiles(dir, "*.part"));
         // The lease is 120 s: only a released lease lets the restarted server pick the job up at once.
         await server.StartAsync();
         var job = await client.WaitForJobAsync(jobId, TimeSpan.FromSeconds(60));
 
         Assert.True(job.GetProperty("status").GetString() == "SUCCEEDED", job.GetRawText());
         Assert.Equal("released", job.GetProperty("attempts")[0].GetProperty("outcome").GetString());
+        AssertContinuedThePartFile(job.GetProperty("attempts")[1], job);
         Assert.Equal(sha, await RandomData.Sha256OfFileAsync(Path.Combine(dir, "data.bin")));
+        Assert.Empty(Directory.GetFiles(dir, "*.part"));
     }
 
     /// <summary>8 MiB/s through the proxy: a 40 MiB transfer takes about five seconds, long enough to interrupt in the middle.</summary>
     private const long SlowBytesPerSecond = 8L * 1024 * 1024;
 
-    /// <summary>S3 to SFTP through <paramref name="proxy"/>; returns once bytes are arriving at the target.</summary>
-    private async Task<(string JobId, string Dir, string Sha)> StartSlowTransferAsync(FerryClient client, FaultProxy proxy, int seed)
+    /// <summary>The attempt continued the part file from a checkpoint (taken as reading passes every 8 MiB, once the server confirmed the bytes).</summary>
+    private static void AssertContinuedThePartFile(System.Text.Json.JsonElement attempt, System.Text.Json.JsonElement job)
+    {
+        Assert.True(attempt.TryGetProperty("resumed_from_byte", out var from), job.GetRawText());
+        Assert.InRange(from.GetInt64(), 8L * 1024 * 1024, 32L * 1024 * 1024);
+    }
+
+    /// <summary>S3 to SFTP through <paramref name="proxy"/>; returns once the target's part file has <paramref name="partFileBytes"/>.</summary>
+    private async Task<(string JobId, string Dir, string Sha)> StartSlowTransferAsync(FerryClient client, FaultProxy proxy, int seed, long partFileBytes)
     {
         var (bucket, sha) = await SourceObjectAsync(40L * 1024 * 1024, seed);
         var dir = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
         var src = await client.RegisterS3Async(rig.S3, bucket);
         var dst = await client.RegisterSftpAsync(rig.Sftp, dir, port: proxy.Port);
         var jobId = await OneJobAsync(client, src, "data.bin", dst, "data.bin");
-        await WaitForPartFileAsync(dir);
+        await WaitForPartFileAsync(dir, partFileBytes);
         return (jobId, dir, sha);
     }
 
@@ -145,11 +158,11 @@ public sealed class ResilienceTests(Rig rig)
         return reply.Body.GetProperty("jobs")[0].GetProperty("job_id").GetString()!;
     }
 
-    /// <summary>Waits until bytes are arriving at the target (its .part file has grown past 4 MiB).</summary>
-    private static async Task WaitForPartFileAsync(string dir)
+    /// <summary>Waits until the target's .part file has grown past <paramref name="bytes"/>.</summary>
+    private static async Task WaitForPartFileAsync(string dir, long bytes)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!Directory.GetFiles(dir, "*.part").Any(f => new FileInfo(f).Length > 4L * 1024 * 1024))
+        while (!Directory.GetFiles(dir, "*.part").Any(f => new FileInfo(f).Length > bytes))
         {
             Assert.True(DateTime.UtcNow < deadline, "no transfer started within 60 s");
             await Task.Delay(50);

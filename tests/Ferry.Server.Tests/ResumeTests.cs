@@ -7,7 +7,8 @@ namespace Ferry.Server.Tests;
 /// <summary>
 /// A large SFTP-to-S3 transfer interrupted part-way continues its multipart upload on the next
 /// attempt instead of starting over: after a dropped connection (same process) and after the
-/// server was killed (another process, from the checkpoint saved with the lease renewals).
+/// server was killed (another process, from the checkpoint saved with the lease renewals). A job
+/// that gives up leaves nothing behind. (Part files continued after a restart: ResilienceTests.)
 /// </summary>
 [Collection("rig")]
 public sealed class ResumeTests(Rig rig)
@@ -87,8 +88,43 @@ public sealed class ResumeTests(Rig rig)
 
         Assert.True(job.GetProperty("status").GetString() == "FAILED", job.GetRawText());
         Assert.Equal("CONNECTION_FAILED", job.GetProperty("error_code").GetString());
-        Assert.Empty((await rig.S3.Client.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? []);
+        // The upload is aborted right after the failure is recorded.
+        await EventuallyAsync(async () => ((await rig.S3.Client.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? []).Count == 0, "the upload was not aborted");
         Assert.Empty((await rig.S3.Client.ListObjectsV2Async(new() { BucketName = bucket })).S3Objects ?? []);
+    }
+
+    [Fact]
+    public async Task DeliveryToSftpGivesUp_RemovesThePartFileItKept()
+    {
+        await using var server = new ServerProcess();
+        await server.StartAsync();
+        using var client = await FerryClient.NewCustomerAsync(server);
+        var bucket = await rig.S3.NewBucketAsync();
+        await rig.S3.Client.PutObjectAsync(new() { BucketName = bucket, Key = "in.bin", InputStream = new RandomData(Size, 34) });
+        await using var proxy = new FaultProxy(rig.Sftp.Host, rig.Sftp.Port, BytesPerSecond);
+        var dir = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
+        var src = await client.RegisterS3Async(rig.S3, bucket);
+        var dst = await client.RegisterSftpAsync(rig.Sftp, dir, port: proxy.Port);
+
+        // The partner's server drops the connection once and is reachable again at once, so the
+        // clean-up can get through (when it cannot, the part file stays: see the README).
+        proxy.CutAfter(20 * MiB, TimeSpan.Zero);
+        var reply = await client.TransferAsync(src, "in.bin", dst, "out.bin", new { retry = new { max_attempts = 1 } });
+        var job = await client.WaitForJobAsync(reply.Body.GetProperty("jobs")[0].GetProperty("job_id").GetString()!);
+
+        Assert.True(job.GetProperty("status").GetString() == "FAILED", job.GetRawText());
+        // The part file is removed right after the failure is recorded.
+        await EventuallyAsync(() => Task.FromResult(Directory.GetFiles(dir).Length == 0), "the part file was not removed");
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure + " within 30 s");
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>The attempt continued after at least one whole 8 MiB part, and before the last.</summary>

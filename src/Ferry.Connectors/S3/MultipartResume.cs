@@ -29,14 +29,15 @@ internal static class MultipartResume
         var request = new ListPartsRequest { BucketName = bucket, Key = key, UploadId = upload.UploadId, MaxParts = 1000 };
         try
         {
-            while (etags.Count < upload.Parts)
+            // At least one page, even for no kept parts: the upload itself must still exist.
+            while (true)
             {
                 var page = await s3.ListPartsAsync(request, cancellationToken).ConfigureAwait(false);
                 foreach (var part in page.Parts ?? [])
                 {
-                    if (part.PartNumber != etags.Count + 1)
+                    // Parts after the kept ones (sent after the checkpoint was taken) will be sent again.
+                    if (etags.Count == upload.Parts || part.PartNumber != etags.Count + 1)
                     {
-                        // A gap, or parts after the kept ones (uploaded after the checkpoint was taken).
                         break;
                     }
 
@@ -46,10 +47,6 @@ internal static class MultipartResume
                     }
 
                     etags.Add(MultipartCheckpoint.Normalize(part.ETag));
-                    if (etags.Count == upload.Parts)
-                    {
-                        break;
-                    }
                 }
 
                 var next = page.NextPartNumberMarker?.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -47,6 +47,23 @@ public sealed class S3ResumableWriteTests(Rig rig) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheFirstCheckpoint_NamesTheUploadBeforeAnyPart_AndResumingIt_RewritesEveryPart()
+    {
+        await using var c = Small();
+        var first = (await CheckpointsOfInterruptedWriteAsync(c, "again.bin", failAfter: 12 * MiB))[0];
+
+        // Parts 1 and 2 were stored after this checkpoint: they are simply sent again.
+        Assert.True(await c.CanResumeAsync(first, Length, default));
+        var result = await c.WriteAsync("again.bin", new RandomData(Length, 5), Length, new WriteOptions(ResumeFrom: first, Checkpointed: _ => { }), default);
+
+        Assert.Equal(await RandomData.Sha256Async(Length, 5), result.Sha256);
+        Assert.True(result.ServerVerified);
+        Assert.Empty((await rig.S3.Client.ListMultipartUploadsAsync(_bucket)).MultipartUploads ?? []);
+        // The upload is completed now: its checkpoint no longer resumes anything.
+        Assert.False(await c.CanResumeAsync(first, Length, default));
+    }
+
+    [Fact]
     public async Task Discard_AbortsTheUpload_AndItCannotBeResumedAfterwards()
     {
         await using var c = Small();
@@ -78,7 +95,10 @@ public sealed class S3ResumableWriteTests(Rig rig) : IAsyncLifetime
     }
 
     /// <summary>A write whose source breaks after <paramref name="failAfter"/> bytes; returns the last checkpoint it reported.</summary>
-    private static async Task<WriteCheckpoint> InterruptedWriteAsync(S3Connector c, string path, long failAfter)
+    private static async Task<WriteCheckpoint> InterruptedWriteAsync(S3Connector c, string path, long failAfter) =>
+        (await CheckpointsOfInterruptedWriteAsync(c, path, failAfter))[^1];
+
+    private static async Task<List<WriteCheckpoint>> CheckpointsOfInterruptedWriteAsync(S3Connector c, string path, long failAfter)
     {
         var checkpoints = new List<WriteCheckpoint>();
         var failing = new FailingStream(new RandomData(Length, 5), failAfter);
@@ -88,6 +108,6 @@ public sealed class S3ResumableWriteTests(Rig rig) : IAsyncLifetime
         Assert.NotEmpty(checkpoints);
         Assert.Equal(0, checkpoints[0].Offset); // the upload is announced before any part is sent
         Assert.Equal(checkpoints.Select(k => k.Offset).Order(), checkpoints.Select(k => k.Offset));
-        return checkpoints[^1];
+        return checkpoints;
     }
 }

@@ -226,7 +226,7 @@ internal sealed class JobExecutor(
         }
     }
 
-    /// <summary>A failed job will not resume: the multipart upload its attempts kept is aborted (best effort).</summary>
+    /// <summary>The job will not resume: the partial write its attempts kept (multipart upload, part file) is discarded, best effort.</summary>
     private async Task DiscardPartialWriteAsync(LeasedJob held, IConnector? target)
     {
         if ((held.LatestCheckpoint ?? TransferCheckpoint.Parse(held.Current.Checkpoint)) is not { } left
@@ -237,7 +237,8 @@ internal sealed class JobExecutor(
 
         if (!await Cleanup.DiscardQuietlyAsync(resumable, left.Write).ConfigureAwait(false))
         {
-            logger.LogWarning("The partial upload to {Target} could not be discarded; the store's lifecycle rule for incomplete uploads will have to", target.Describe(left.Write.Path));
+            logger.LogWarning("The partial write {Target} could not be discarded: it stays until removed by hand (S3: or by the bucket's AbortIncompleteMultipartUpload rule)",
+                target.Describe(left.Write.Path));
         }
     }
 

@@ -57,6 +57,11 @@ internal static class S3Errors
                     $"{where}: the store computed a different checksum for the bytes it received ({code}); data was damaged in transit", se);
             case "SlowDown" or "Throttling" or "ThrottlingException" or "RequestLimitExceeded" or "TooManyRequests":
                 return FerryException.Transient(ErrorCodes.Throttled, $"{where}: the store asked Ferry to slow down ({code})", se);
+            case "NoSuchUpload":
+                // Aborted by someone else (a lifecycle rule, a worker that took the job over and
+                // finished first) or completed already: a new attempt starts a new one, or finds the object.
+                return FerryException.Transient(ErrorCodes.UploadGone,
+                    $"{where}: the multipart upload no longer exists (completed or aborted elsewhere); the next attempt starts again", se);
             case "RequestTimeout" or "RequestTimeTooSkewed":
                 return FerryException.Transient(ErrorCodes.Timeout, $"{where}: {detail}", se);
             case "EntityTooLarge" or "InvalidArgument" or "InvalidRequest" or "InvalidBucketName" or "KeyTooLongError" or "MethodNotAllowed":

@@ -34,4 +34,7 @@ public static class ErrorCodes
 
     /// <summary>A partial write to continue (a multipart upload) vanished between the check and the resume.</summary>
     public const string ResumeFailed = "RESUME_FAILED";
+
+    /// <summary>A multipart upload was aborted or completed by someone else while Ferry was sending its parts.</summary>
+    public const string UploadGone = "UPLOAD_GONE";
 }

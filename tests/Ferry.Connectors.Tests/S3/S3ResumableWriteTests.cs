@@ -94,6 +94,55 @@ public sealed class S3ResumableWriteTests(Rig rig) : IAsyncLifetime
         await c.DiscardAsync(checkpoint, default);
     }
 
+    [Fact]
+    public async Task UploadAbortedElsewhereMidWrite_FailsTransiently_AndAResumeOfItIsRefused()
+    {
+        await using var c = Small();
+        var checkpoints = new List<WriteCheckpoint>();
+        var aborted = false;
+        var source = new CallbackStream(new RandomData(Length, 5), at: 12 * MiB, () =>
+        {
+            // Someone else (a lifecycle rule, a worker that took the job over) aborts the upload.
+            var upload = MultipartCheckpoint.TryParse(checkpoints[0].Store)!;
+            rig.S3.Client.AbortMultipartUploadAsync(_bucket, "gone.bin", upload.UploadId).GetAwaiter().GetResult();
+            aborted = true;
+        });
+
+        var ex = await Assert.ThrowsAsync<Core.Errors.FerryException>(() =>
+            c.WriteAsync("gone.bin", source, Length, new WriteOptions(Checkpointed: checkpoints.Add), default));
+
+        Assert.True(aborted);
+        Assert.Equal((Core.Errors.ErrorCodes.UploadGone, Core.Errors.ErrorKind.Transient), (ex.Code, ex.Kind));
+        Assert.False(await c.CanResumeAsync(checkpoints[^1], Length, default));
+        var resumed = await Assert.ThrowsAsync<Core.Errors.FerryException>(async () =>
+            await c.WriteAsync("gone.bin", await FailingStream.SkipAsync(new RandomData(Length, 5), checkpoints[^1].Offset), Length,
+                new WriteOptions(ResumeFrom: checkpoints[^1]), default));
+        Assert.Equal(Core.Errors.ErrorCodes.ResumeFailed, resumed.Code);
+        Assert.Null(await c.StatAsync("gone.bin", default));
+    }
+
+    /// <summary>Runs <paramref name="action"/> once, when reading passes <paramref name="at"/> bytes.</summary>
+    private sealed class CallbackStream(Stream inner, long at, Action action) : Core.Streams.ReadOnlyStream
+    {
+        private long _read;
+        private bool _done;
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = inner.Read(buffer);
+            _read += n;
+            if (!_done && _read >= at)
+            {
+                _done = true;
+                action();
+            }
+
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+    }
+
     /// <summary>A write whose source breaks after <paramref name="failAfter"/> bytes; returns the last checkpoint it reported.</summary>
     private static async Task<WriteCheckpoint> InterruptedWriteAsync(S3Connector c, string path, long failAfter) =>
         (await CheckpointsOfInterruptedWriteAsync(c, path, failAfter))[^1];

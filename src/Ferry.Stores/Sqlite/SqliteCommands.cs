@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
 namespace Ferry.Stores.Sqlite;
@@ -5,18 +6,17 @@ namespace Ferry.Stores.Sqlite;
 /// <summary>Statements with bound parameters, mostly inside a write transaction (see <see cref="SqliteDatabase.WriteAsync{T}"/>).</summary>
 internal static class SqliteCommands
 {
-    public static async Task<int> RunAsync(SqliteConnection c, SqliteTransaction tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args)
-    {
-        await using var cmd = Command(c, tx, sql, args);
-        return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>Statements kept per connection before the cache starts over (write statements are a few dozen texts).</summary>
+    private const int MaxCachedPerConnection = 128;
+
+    private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Cached = new();
+
+    public static async Task<int> RunAsync(SqliteConnection c, SqliteTransaction tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args) =>
+        await Reused(c, tx, sql, args).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>The first column of the first row, or null when there is none.</summary>
-    public static async Task<object?> ScalarAsync(SqliteConnection c, SqliteTransaction tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args)
-    {
-        await using var cmd = Command(c, tx, sql, args);
-        return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public static async Task<object?> ScalarAsync(SqliteConnection c, SqliteTransaction tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args) =>
+        await Reused(c, tx, sql, args).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>A command with its parameters bound; inside <paramref name="tx"/> when one is given (writes), outside for reads.</summary>
     public static SqliteCommand Command(SqliteConnection c, SqliteTransaction? tx, string sql, (string Name, object? Value)[] args)
@@ -24,11 +24,47 @@ internal static class SqliteCommands
         var cmd = c.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText = sql;
+        Bind(cmd, args);
+        return cmd;
+    }
+
+    /// <summary>
+    /// A write statement prepared once per connection and reused, parameters cleared and
+    /// <paramref name="args"/> bound. Every write runs on the group commit's one connection, one at
+    /// a time, and SQLite spent about as long compiling the API's inserts as running them. The
+    /// command belongs to the cache: the caller executes it and must not dispose it.
+    /// </summary>
+    public static SqliteCommand Reused(SqliteConnection c, SqliteTransaction tx, string sql, params (string Name, object? Value)[] args)
+    {
+        var commands = Cached.GetOrCreateValue(c);
+        if (!commands.TryGetValue(sql, out var cmd))
+        {
+            if (commands.Count >= MaxCachedPerConnection)
+            {
+                foreach (var old in commands.Values)
+                {
+                    old.Dispose();
+                }
+
+                commands.Clear();
+            }
+
+            cmd = c.CreateCommand();
+            cmd.CommandText = sql;
+            commands[sql] = cmd;
+        }
+
+        cmd.Transaction = tx;
+        cmd.Parameters.Clear();
+        Bind(cmd, args);
+        return cmd;
+    }
+
+    private static void Bind(SqliteCommand cmd, (string Name, object? Value)[] args)
+    {
         foreach (var (name, value) in args)
         {
             cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
         }
-
-        return cmd;
     }
 }

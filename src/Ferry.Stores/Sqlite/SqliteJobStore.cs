@@ -28,12 +28,9 @@ public sealed class SqliteJobStore : IJobStore
         {
             // One transaction for the batch; each insert still decides on its own.
             var results = new List<JobCreation>(jobs.Count);
-            await using var insert = c.CreateCommand();
-            insert.Transaction = tx;
-            insert.CommandText = $"INSERT INTO jobs ({SqliteSchema.JobColumns}) VALUES ({Parameters()}) ON CONFLICT DO NOTHING";
             foreach (var (job, events) in jobs)
             {
-                insert.Parameters.Clear();
+                var insert = SqliteCommands.Reused(c, tx, InsertSql);
                 AddJobParameters(insert, job);
                 if (await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
                 {
@@ -155,18 +152,8 @@ public sealed class SqliteJobStore : IJobStore
         _database.WriteAsync(async (c, tx) =>
         {
             var j = transition.After;
-            await using (var update = c.CreateCommand())
             {
-                update.Transaction = tx;
-                var lease = transition.RequiredLeaseToken is null ? "" : " AND lease_token = $req_token AND lease_expires_at > $lease_valid_at";
-                update.CommandText = $"""
-                    UPDATE jobs SET status = $status, attempts = $attempts, error_code = $error_code, error_message = $error_message,
-                        updated_at = $updated_at, next_attempt_at = $next_attempt_at, execution_region = $execution_region, bytes = $bytes,
-                        sha256 = $sha256, checkpoint = $checkpoint, lease_owner = $lease_owner, lease_token = $lease_token,
-                        lease_expires_at = $lease_expires_at, version = $version
-                    WHERE job_id = $job_id AND customer_id = $customer_id AND version = $expected_version AND status = $expected_status
-                        AND status NOT IN {Terminal}{lease}
-                    """;
+                var update = SqliteCommands.Reused(c, tx, transition.RequiredLeaseToken is null ? UpdateSql : UpdateHeldSql);
                 AddJobParameters(update, j);
                 update.Parameters.AddWithValue("$expected_version", transition.ExpectedVersion);
                 update.Parameters.AddWithValue("$expected_status", Status(transition.ExpectedStatus));
@@ -233,9 +220,7 @@ public sealed class SqliteJobStore : IJobStore
 
     private static async Task InsertEventAsync(SqliteConnection c, SqliteTransaction tx, JobEvent e, CancellationToken cancellationToken)
     {
-        await using var cmd = c.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = "INSERT INTO job_events (job_id, version, from_status, to_status, at, actor, kind, detail) VALUES ($id, $v, $from, $to, $at, $actor, $kind, $detail)";
+        var cmd = SqliteCommands.Reused(c, tx, "INSERT INTO job_events (job_id, version, from_status, to_status, at, actor, kind, detail) VALUES ($id, $v, $from, $to, $at, $actor, $kind, $detail)");
         cmd.Parameters.AddWithValue("$id", e.JobId);
         cmd.Parameters.AddWithValue("$v", e.Version);
         cmd.Parameters.AddWithValue("$from", Status(e.From));
@@ -272,6 +257,20 @@ public sealed class SqliteJobStore : IJobStore
 
         return jobs;
     }
+
+    private static readonly string InsertSql = $"INSERT INTO jobs ({SqliteSchema.JobColumns}) VALUES ({Parameters()}) ON CONFLICT DO NOTHING";
+
+    private static readonly string UpdateSql = $"""
+        UPDATE jobs SET status = $status, attempts = $attempts, error_code = $error_code, error_message = $error_message,
+            updated_at = $updated_at, next_attempt_at = $next_attempt_at, execution_region = $execution_region, bytes = $bytes,
+            sha256 = $sha256, checkpoint = $checkpoint, lease_owner = $lease_owner, lease_token = $lease_token,
+            lease_expires_at = $lease_expires_at, version = $version
+        WHERE job_id = $job_id AND customer_id = $customer_id AND version = $expected_version AND status = $expected_status
+            AND status NOT IN {Terminal}
+        """;
+
+    /// <summary>The update of a job held under a lease: the lease must still be this worker's, unexpired.</summary>
+    private static readonly string UpdateHeldSql = UpdateSql + " AND lease_token = $req_token AND lease_expires_at > $lease_valid_at";
 
     private static string Parameters() =>
         string.Join(", ", SqliteSchema.JobColumns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(col => "$" + col));

@@ -3,10 +3,13 @@ using Microsoft.Data.Sqlite;
 
 namespace Ferry.Stores.Sqlite;
 
-/// <summary>Statements with bound parameters, mostly inside a write transaction (see <see cref="SqliteDatabase.WriteAsync{T}"/>).</summary>
+/// <summary>
+/// Statements with bound parameters, on the long-lived connections that keep them prepared: the
+/// writer (inside its transaction, see <see cref="SqliteDatabase.WriteAsync{T}"/>) and the kept readers.
+/// </summary>
 internal static class SqliteCommands
 {
-    /// <summary>Statements kept per connection before the cache starts over (write statements are a few dozen texts).</summary>
+    /// <summary>Statements kept per connection before the cache starts over (the stores use a few dozen texts).</summary>
     private const int MaxCachedPerConnection = 128;
 
     private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Cached = new();
@@ -18,23 +21,14 @@ internal static class SqliteCommands
     public static async Task<object?> ScalarAsync(SqliteConnection c, SqliteTransaction tx, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args) =>
         await Reused(c, tx, sql, args).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
 
-    /// <summary>A command with its parameters bound; inside <paramref name="tx"/> when one is given (writes), outside for reads.</summary>
-    public static SqliteCommand Command(SqliteConnection c, SqliteTransaction? tx, string sql, (string Name, object? Value)[] args)
-    {
-        var cmd = c.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        Bind(cmd, args);
-        return cmd;
-    }
-
     /// <summary>
-    /// A write statement prepared once per connection and reused, parameters cleared and
-    /// <paramref name="args"/> bound. Every write runs on the group commit's one connection, one at
-    /// a time, and SQLite spent about as long compiling the API's inserts as running them. The
+    /// A statement prepared once per connection and reused, parameters cleared and
+    /// <paramref name="args"/> bound. For connections that live long and run one statement at a
+    /// time: the group commit's writer, and the readers <see cref="SqliteDatabase.QueryAsync"/>
+    /// keeps open. SQLite spent about as long compiling the API's statements as running them. The
     /// command belongs to the cache: the caller executes it and must not dispose it.
     /// </summary>
-    public static SqliteCommand Reused(SqliteConnection c, SqliteTransaction tx, string sql, params (string Name, object? Value)[] args)
+    public static SqliteCommand Reused(SqliteConnection c, SqliteTransaction? tx, string sql, params (string Name, object? Value)[] args)
     {
         var commands = Cached.GetOrCreateValue(c);
         if (!commands.TryGetValue(sql, out var cmd))

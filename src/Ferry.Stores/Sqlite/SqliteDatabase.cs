@@ -1,16 +1,23 @@
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 
 namespace Ferry.Stores.Sqlite;
 
 /// <summary>
 /// The embedded database file shared by the SQLite stores: one connection string, the schema
-/// created once, a pooled connection per read, and every write through one group-committing
-/// writer (<see cref="SqliteGroupCommit"/>).
+/// created once, reads on connections kept open with their prepared statements (or a pooled
+/// connection per read), and every write through one group-committing writer
+/// (<see cref="SqliteGroupCommit"/>).
 /// </summary>
 public sealed class SqliteDatabase : IAsyncDisposable
 {
+    /// <summary>Open readers kept between queries; more run at once only while the load needs them.</summary>
+    private const int MaxIdleReaders = 16;
+
     private readonly string _connectionString;
     private readonly SqliteGroupCommit _writer;
+    private readonly ConcurrentBag<SqliteConnection> _readers = [];
+    private volatile bool _disposed;
 
     private SqliteDatabase(string connectionString)
     {
@@ -50,20 +57,49 @@ public sealed class SqliteDatabase : IAsyncDisposable
     public Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args) =>
         WriteAsync((c, tx) => SqliteCommands.RunAsync(c, tx, sql, cancellationToken, args), cancellationToken);
 
-    /// <summary>Runs one query and maps every row.</summary>
+    /// <summary>
+    /// Runs one query and maps every row, on a reader kept open with its prepared statements
+    /// (outside a transaction each statement reads the latest commit, so nothing is stale).
+    /// </summary>
     public async Task<List<T>> QueryAsync<T>(string sql, Func<SqliteDataReader, T> map, CancellationToken cancellationToken, params (string Name, object? Value)[] args)
     {
-        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = SqliteCommands.Command(c, null, sql, args);
-        var rows = new List<T>();
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var c = _readers.TryTake(out var idle) ? idle : await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var reusable = false;
+        try
         {
-            rows.Add(map(r));
-        }
+            var rows = new List<T>();
+            await using (var r = await SqliteCommands.Reused(c, null, sql, args).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows.Add(map(r));
+                }
+            }
 
-        return rows;
+            reusable = true;
+            return rows;
+        }
+        finally
+        {
+            if (reusable && !_disposed && _readers.Count < MaxIdleReaders)
+            {
+                _readers.Add(c);
+            }
+            else
+            {
+                await c.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
-    public ValueTask DisposeAsync() => _writer.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        while (_readers.TryTake(out var c))
+        {
+            await c.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _writer.DisposeAsync().ConfigureAwait(false);
+    }
 }

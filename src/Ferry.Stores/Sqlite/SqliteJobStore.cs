@@ -78,16 +78,14 @@ public sealed class SqliteJobStore : IJobStore
         return found;
     }
 
-    public async Task<TransferJob?> GetAsync(string customerId, string jobId, CancellationToken cancellationToken)
-    {
-        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        return await QuerySingleAsync(c, null, "job_id = $id AND customer_id = $c", cancellationToken, ("$id", jobId), ("$c", customerId)).ConfigureAwait(false);
-    }
+    public async Task<TransferJob?> GetAsync(string customerId, string jobId, CancellationToken cancellationToken) =>
+        (await SelectJobsAsync("job_id = $id AND customer_id = $c LIMIT 1", cancellationToken, ("$id", jobId), ("$c", customerId)).ConfigureAwait(false))
+            .FirstOrDefault();
 
     public async Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
     {
         var where = new StringBuilder("customer_id = $c");
-        var args = new List<(string, object)> { ("$c", query.CustomerId) };
+        var args = new List<(string, object?)> { ("$c", query.CustomerId) };
         if (query.Status is { } status)
         {
             where.Append(" AND status = $status");
@@ -128,17 +126,15 @@ public sealed class SqliteJobStore : IJobStore
         }
 
         var limit = Math.Clamp(query.Limit, 1, 1000);
-        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        var jobs = await QueryAsync(c, $"{where} ORDER BY created_at DESC, job_id DESC LIMIT {limit + 1}", cancellationToken, args.ToArray()).ConfigureAwait(false);
+        var jobs = await SelectJobsAsync($"{where} ORDER BY created_at DESC, job_id DESC LIMIT {limit + 1}", cancellationToken, args.ToArray()).ConfigureAwait(false);
         var next = jobs.Count > limit ? JobCursor.Encode(Ms(jobs[limit - 1].CreatedAt), jobs[limit - 1].JobId) : null;
         return new JobPage(jobs.Take(limit).ToList(), next);
     }
 
     public async Task<IReadOnlyList<TransferJob>> FindRunnableAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
-        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
         // Mirrors JobStateMachine.IsClaimable.
-        return await QueryAsync(c, $"""
+        return await SelectJobsAsync($"""
             (status = 'QUEUED' AND (next_attempt_at IS NULL OR next_attempt_at <= $now))
             OR (status IN ('RUNNING','VERIFYING') AND (
                  (lease_owner IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $now))
@@ -177,14 +173,9 @@ public sealed class SqliteJobStore : IJobStore
             return (TransferJob?)j;
         }, cancellationToken);
 
-    public async Task<int> CountActiveAsync(string customerId, CancellationToken cancellationToken)
-    {
-        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = c.CreateCommand();
-        cmd.CommandText = $"SELECT COUNT(*) FROM jobs WHERE customer_id = $c AND status NOT IN {Terminal}";
-        cmd.Parameters.AddWithValue("$c", customerId);
-        return Convert.ToInt32(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    public async Task<int> CountActiveAsync(string customerId, CancellationToken cancellationToken) =>
+        (await _database.QueryAsync($"SELECT COUNT(*) FROM jobs WHERE customer_id = $c AND status NOT IN {Terminal}", r => r.GetInt32(0), cancellationToken,
+            ("$c", customerId)).ConfigureAwait(false))[0];
 
     public Task<IReadOnlyList<JobCount>> CountByStatusAsync(CancellationToken cancellationToken) =>
         CountAsync("SELECT status, flow_type, COUNT(*) FROM jobs GROUP BY status, flow_type", cancellationToken);
@@ -196,27 +187,13 @@ public sealed class SqliteJobStore : IJobStore
     private async Task<IReadOnlyList<JobCount>> CountAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args) =>
         await _database.QueryAsync(sql, r => new JobCount(ParseStatus(r.GetString(0)), r.GetString(1), r.GetInt64(2)), cancellationToken, args).ConfigureAwait(false);
 
-    public async Task<IReadOnlyList<JobEvent>> GetEventsAsync(string customerId, string jobId, CancellationToken cancellationToken)
-    {
-        await using var c = await _database.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = c.CreateCommand();
-        cmd.CommandText = """
+    public async Task<IReadOnlyList<JobEvent>> GetEventsAsync(string customerId, string jobId, CancellationToken cancellationToken) =>
+        await _database.QueryAsync("""
             SELECT e.job_id, e.version, e.from_status, e.to_status, e.at, e.actor, e.kind, e.detail
             FROM job_events e WHERE e.job_id = $id
               AND EXISTS (SELECT 1 FROM jobs j WHERE j.job_id = $id AND j.customer_id = $c)
             ORDER BY e.version
-            """;
-        cmd.Parameters.AddWithValue("$id", jobId);
-        cmd.Parameters.AddWithValue("$c", customerId);
-        var events = new List<JobEvent>();
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            events.Add(ReadEvent(r));
-        }
-
-        return events;
-    }
+            """, ReadEvent, cancellationToken, ("$id", jobId), ("$c", customerId)).ConfigureAwait(false);
 
     private static async Task InsertEventAsync(SqliteConnection c, SqliteTransaction tx, JobEvent e, CancellationToken cancellationToken)
     {
@@ -235,8 +212,9 @@ public sealed class SqliteJobStore : IJobStore
     private static async Task<TransferJob?> QuerySingleAsync(SqliteConnection c, SqliteTransaction? tx, string where, CancellationToken cancellationToken, params (string, object)[] args) =>
         (await QueryAsync(c, tx, where + " LIMIT 1", cancellationToken, args).ConfigureAwait(false)).FirstOrDefault();
 
-    private static Task<List<TransferJob>> QueryAsync(SqliteConnection c, string whereAndRest, CancellationToken cancellationToken, params (string Name, object Value)[] args) =>
-        QueryAsync(c, null, whereAndRest, cancellationToken, args);
+    /// <summary>Jobs matching <paramref name="whereAndRest"/>, read on one of the database's kept readers.</summary>
+    private Task<List<TransferJob>> SelectJobsAsync(string whereAndRest, CancellationToken cancellationToken, params (string Name, object? Value)[] args) =>
+        _database.QueryAsync($"SELECT {SqliteSchema.JobColumns} FROM jobs WHERE {whereAndRest}", ReadJob, cancellationToken, args);
 
     private static async Task<List<TransferJob>> QueryAsync(SqliteConnection c, SqliteTransaction? tx, string whereAndRest, CancellationToken cancellationToken, params (string Name, object Value)[] args)
     {

@@ -60,6 +60,18 @@ internal sealed class S3MultipartWriter
                 complete.IfNoneMatch = "*";
             }
 
+            if (options.BeforeCompleting is { } check)
+            {
+                try
+                {
+                    await check(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    throw new CallerStoppedException(ex);
+                }
+            }
+
             await _s3.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
             // Parts kept from an earlier attempt count with the MD5 the store reported for them
             // (their ETag); under SSE-KMS an ETag is no MD5, and the object's ETag is not checked.
@@ -77,10 +89,18 @@ internal sealed class S3MultipartWriter
                 throw;
             }
 
+            if (ex is CallerStoppedException stopped)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stopped.InnerException!);
+            }
+
             SourceStreamException.RethrowIfSource(ex);
             throw S3Errors.Classify(ex, where);
         }
     }
+
+    /// <summary>Carries what <see cref="WriteOptions.BeforeCompleting"/> threw past the store's error classification.</summary>
+    private sealed class CallerStoppedException(Exception inner) : Exception(inner.Message, inner);
 
     /// <summary>True when the upload <paramref name="checkpoint"/> names can be continued for a file of <paramref name="length"/> bytes.</summary>
     public async Task<bool> CanResumeAsync(string key, WriteCheckpoint checkpoint, long length, string where, CancellationToken cancellationToken)

@@ -25,12 +25,18 @@ namespace Ferry.Core.Connectors;
 /// aborted), so the caller can resume it or must <see cref="IResumableWrites.DiscardAsync"/> it.
 /// Stores without <see cref="IResumableWrites"/> ignore both.
 /// </param>
+/// <param name="BeforeCompleting">
+/// Called right before a long write becomes visible and can no longer be taken back (S3: before
+/// CompleteMultipartUpload), so a caller that lost the right to deliver (its job lease) stops it
+/// there; what it throws is passed on unchanged. Short writes are checked by the caller before they start.
+/// </param>
 public sealed record WriteOptions(
     bool CreateOnly = false,
     string? Sha256 = null,
     string? DeliveredFor = null,
     WriteCheckpoint? ResumeFrom = null,
-    Action<WriteCheckpoint>? Checkpointed = null)
+    Action<WriteCheckpoint>? Checkpointed = null,
+    Func<CancellationToken, Task>? BeforeCompleting = null)
 {
     public static readonly WriteOptions Default = new();
 }

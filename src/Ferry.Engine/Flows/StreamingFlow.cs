@@ -31,7 +31,7 @@ internal static class StreamingFlow
             ? (Action<WriteCheckpoint>)(w => save(new TransferCheckpoint(SourceVersion.Of(source), w)))
             : null;
         var options = new WriteOptions(CreateOnly: atomic is null && policy.Overwrite == OverwriteMode.FailIfExists, Sha256: source.Sha256, DeliveredFor: request.DeliveredFor,
-            ResumeFrom: resume, Checkpointed: checkpointed);
+            ResumeFrom: resume, Checkpointed: checkpointed, BeforeCompleting: atomic is null ? request.BeforeCommitAsync : null);
         var offset = resume?.Offset ?? 0;
         meter.ResumeAt(offset);
 
@@ -40,7 +40,8 @@ internal static class StreamingFlow
         {
             if (atomic is null)
             {
-                // Without a part file the write itself delivers (an S3 object appears when it completes).
+                // Without a part file the write itself delivers (an S3 object appears when it
+                // completes): checked before it starts, and again before a multipart upload completes.
                 await request.BeforeCommitAsync(cancellationToken).ConfigureAwait(false);
             }
 

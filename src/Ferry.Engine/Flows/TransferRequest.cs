@@ -48,8 +48,8 @@ public sealed record TransferRequest(
 }
 
 /// <param name="BeforeCommit">
-/// Called right before a delivery becomes visible (the rename of a part file, the start of a
-/// copy or upload that cannot be taken back); throwing stops the transfer there. The engine
+/// Called right before a delivery becomes visible (the rename of a part file, the start of a copy
+/// or upload, and again before a multipart upload completes); throwing stops the transfer there. The engine
 /// checks that it still holds the job's lease, so a worker that lost it never delivers.
 /// </param>
 /// <param name="Delivered">Called once the bytes are at the target and before verification (bytes, SHA-256).</param>

@@ -121,6 +121,23 @@ public sealed class S3ResumableWriteTests(Rig rig) : IAsyncLifetime
         Assert.Null(await c.StatAsync("gone.bin", default));
     }
 
+    [Fact]
+    public async Task ACallerThatStopsBeforeCompletion_CompletesNothing_KeepsTheUpload_AndGetsItsOwnException()
+    {
+        await using var c = Small();
+        var checkpoints = new List<WriteCheckpoint>();
+        var stopped = new InvalidOperationException("lease lost");
+        var options = new WriteOptions(Checkpointed: checkpoints.Add, BeforeCompleting: _ => throw stopped);
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => c.WriteAsync("late.bin", new RandomData(Length, 5), Length, options, default));
+
+        Assert.Same(stopped, ex);
+        Assert.Null(await c.StatAsync("late.bin", default));
+        // Kept for whoever holds the job now: it continues the upload instead of starting another.
+        Assert.True(await c.CanResumeAsync(checkpoints[^1], Length, default));
+        await c.DiscardAsync(checkpoints[^1], default);
+    }
+
     /// <summary>Runs <paramref name="action"/> once, when reading passes <paramref name="at"/> bytes.</summary>
     private sealed class CallbackStream(Stream inner, long at, Action action) : Core.Streams.ReadOnlyStream
     {

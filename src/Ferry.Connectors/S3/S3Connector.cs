@@ -17,7 +17,7 @@ namespace Ferry.Connectors.S3;
 /// (x-amz-meta-ferry-sha256) when it knows it before the upload starts, because x-amz-checksum-*
 /// is not kept by every S3-compatible store.
 /// </summary>
-public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads, IResumableWrites, IHasFeatures
+public sealed partial class S3Connector : IConnector, IServerSideCopy, IMultipartUploads, IHasFeatures
 {
     internal const string Sha256MetadataKey = "ferry-sha256";
 
@@ -336,32 +336,6 @@ public sealed class S3Connector : IConnector, IServerSideCopy, IMultipartUploads
         }
 
         return new S3ServerSideCopier(this).CopyAsync(s3Source, sourcePath, targetPath, options, cancellationToken);
-    }
-
-    public async Task<bool> CanResumeAsync(WriteCheckpoint checkpoint, long length, CancellationToken cancellationToken)
-    {
-        if (length <= _options.SinglePutMax || !Sha256Hasher.CanSaveState)
-        {
-            return false;
-        }
-
-        try
-        {
-            Sha256Hasher.Restore(checkpoint.Sha256State, checkpoint.Offset).Dispose();
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-
-        var where = Describe(checkpoint.Path);
-        return await _multipart.CanResumeAsync(_keys.ObjectKey(checkpoint.Path, where), checkpoint, length, where, cancellationToken).ConfigureAwait(false);
-    }
-
-    public Task DiscardAsync(WriteCheckpoint checkpoint, CancellationToken cancellationToken)
-    {
-        var where = Describe(checkpoint.Path);
-        return _multipart.DiscardAsync(_keys.ObjectKey(checkpoint.Path, where), checkpoint, where, cancellationToken);
     }
 
     public async IAsyncEnumerable<PendingUpload> ListPendingAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -1,12 +1,10 @@
 using System.Net;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
 using Ferry.Core.Paths;
-using Ferry.Core.Streams;
 
 namespace Ferry.Connectors.S3;
 
@@ -174,121 +172,6 @@ public sealed partial class S3Connector : IConnector, IServerSideCopy, IMultipar
 
         var response = await RunAsync(Describe(path), () => _s3.GetObjectAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
         return new S3ReadStream(response, Describe(path));
-    }
-
-    public async Task<WriteResult> WriteAsync(string path, Stream content, long length, WriteOptions options, CancellationToken cancellationToken)
-    {
-        var where = Describe(path);
-        var key = _keys.ObjectKey(path, where);
-        if (length <= _options.SinglePutMax)
-        {
-            var whole = new ExactLengthReadStream(content, length, cancellationToken);
-            return await PutSmallAsync(key, whole, length, options, where, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (!Sha256Hasher.CanSaveState)
-        {
-            options = options with { Checkpointed = null };
-        }
-
-        var source = options.ResumeFrom is { } resume
-            ? ExactLengthReadStream.Resuming(content, length, resume.Offset, resume.Sha256State, cancellationToken)
-            : new ExactLengthReadStream(content, length, cancellationToken);
-        var outcome = await _multipart.UploadAsync(path, key, source, length, options, where, cancellationToken).ConfigureAwait(false);
-        var verified = await VerifyStoredAsync(key, length, outcome.ExpectedETag, where, cancellationToken).ConfigureAwait(false);
-        return new WriteResult(length, outcome.Sha256, verified.ETag, verified.ServerVerified);
-    }
-
-    private async Task<WriteResult> PutSmallAsync(string key, ExactLengthReadStream source, long length, WriteOptions options, string where, CancellationToken cancellationToken)
-    {
-        // Small enough to hold: read it all first, so the SHA-256 is known before the PUT and
-        // is stored with the object, and the MD5 lets the store reject damaged bytes.
-        var buffer = new byte[length];
-        try
-        {
-            await source.ReadExactlyAsync(buffer, cancellationToken).ConfigureAwait(false);
-            await source.EnsureSourceExhaustedAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (SourceStreamException ex)
-        {
-            SourceStreamException.RethrowIfSource(ex);
-            throw;
-        }
-        var sha256 = source.Sha256Hex();
-        if (options.Sha256 is { } expected && !Checksums.SameHex(expected, sha256))
-        {
-            throw FerryException.Transient(ErrorCodes.ChecksumMismatch, $"{where}: the bytes read hash to {sha256}, not the expected {expected}");
-        }
-
-        var md5 = MD5.HashData(buffer);
-        using var body = new MemoryStream(buffer, writable: false);
-        var put = new PutObjectRequest
-        {
-            BucketName = _options.Bucket,
-            Key = key,
-            InputStream = body,
-            MD5Digest = Convert.ToBase64String(md5),
-            UseChunkEncoding = false,
-            AutoCloseStream = false,
-        };
-        put.Metadata.Add(Sha256MetadataKey, sha256);
-        if (options.DeliveredFor is { } trigger)
-        {
-            put.Metadata.Add(TriggerMetadataKey, trigger);
-        }
-        S3EncryptionSettings.Apply(put, _options);
-        if (options.CreateOnly)
-        {
-            put.IfNoneMatch = "*";
-        }
-
-        var response = await RunAsync(where, () => _s3.PutObjectAsync(put, cancellationToken), cancellationToken).ConfigureAwait(false);
-        var md5Hex = Convert.ToHexStringLower(md5);
-        var etag = Unquote(response.ETag);
-        if (string.IsNullOrEmpty(etag))
-        {
-            var stored = await VerifyStoredAsync(key, length, md5Hex, where, cancellationToken).ConfigureAwait(false);
-            return new WriteResult(length, sha256, stored.ETag, stored.ServerVerified);
-        }
-
-        // The store checked the body against Content-MD5 before keeping it (BadDigest otherwise),
-        // so an accepted PUT holds exactly these bytes: no HEAD needed. Its ETag is that MD5
-        // unless SSE-KMS is on; any other ETag means something in between changed the body.
-        if (_options.Encryption != S3Encryption.Kms && !string.Equals(etag, md5Hex, StringComparison.OrdinalIgnoreCase))
-        {
-            throw FerryException.Transient(ErrorCodes.ChecksumMismatch, $"{where}: the store answered ETag {etag} for a body whose MD5 is {md5Hex}");
-        }
-
-        return new WriteResult(length, sha256, etag, ServerVerified: true);
-    }
-
-    /// <summary>
-    /// HEADs what was just written: the size must match, and where the store's ETag is an MD5
-    /// (not under SSE-KMS) it must match the MD5s Ferry sent. Some stores (Ceph RGW 16) return an
-    /// empty ETag from CompleteMultipartUpload, so the HEAD is the only reliable answer.
-    /// </summary>
-    internal async Task<(string? ETag, bool ServerVerified)> VerifyStoredAsync(string key, long length, string? expectedETag, string where, CancellationToken cancellationToken)
-    {
-        var head = await RunAsync(where, () => _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _options.Bucket, Key = key }, cancellationToken), cancellationToken)
-            .ConfigureAwait(false);
-        var etag = Unquote(head.ETag);
-        if (head.ContentLength != length)
-        {
-            throw FerryException.Transient(ErrorCodes.SizeMismatch, $"{where}: wrote {length} bytes but the store reports {head.ContentLength}");
-        }
-
-        if (expectedETag is null || _options.Encryption == S3Encryption.Kms || string.IsNullOrEmpty(etag))
-        {
-            return (etag, false);
-        }
-
-        if (!string.Equals(etag, expectedETag, StringComparison.OrdinalIgnoreCase))
-        {
-            throw FerryException.Transient(ErrorCodes.ChecksumMismatch,
-                $"{where}: the store reports ETag {etag} but the parts Ferry sent give {expectedETag}; the object is damaged");
-        }
-
-        return (etag, true);
     }
 
     public async Task DeleteAsync(string path, CancellationToken cancellationToken)

@@ -146,65 +146,6 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
         }
     }
 
-    public async Task<WriteResult> WriteAsync(string path, Stream content, long length, WriteOptions options, CancellationToken cancellationToken)
-    {
-        var rel = RemotePath.Normalize(path);
-        if (rel.Length == 0)
-        {
-            throw FerryException.Permanent(ErrorCodes.InvalidPath, $"{Describe(rel)}: cannot write to the base directory itself; name a file");
-        }
-
-        await CreateDirectoryAsync(RemotePath.Parent(rel), cancellationToken).ConfigureAwait(false);
-        var (source, resumeAt) = SourceOf(content, length, options, cancellationToken);
-        var checkpoints = options.Checkpointed is { } report && Sha256Hasher.CanSaveState ? new SftpUploadCheckpoints(source, rel, report) : null;
-        var input = (Stream?)checkpoints ?? source;
-        await RunAsync(rel, async c =>
-        {
-            if (resumeAt > 0)
-            {
-                await ContinueAsync(c, rel, input, resumeAt, checkpoints, cancellationToken).ConfigureAwait(false);
-                return true;
-            }
-
-            try
-            {
-                // UploadFile is synchronous but pipelined: it keeps many write requests in flight.
-                // It cannot take a token; the source stream throws on cancellation instead.
-                Action<ulong>? written = checkpoints is null ? null : offset => checkpoints.Acknowledged((long)offset);
-                await SftpBlockingCalls.Run(() => c.UploadFile(input, Full(rel), canOverride: !options.CreateOnly, written), CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (SshException) when (options.CreateOnly && source.Position == 0)
-            {
-                // An exclusive create failed before any byte was sent: find out whether that was because the file exists.
-                if (await ExistsAsync(c, rel, cancellationToken).ConfigureAwait(false))
-                {
-                    throw FerryException.Permanent(ErrorCodes.AlreadyExists, $"{Describe(rel)} already exists");
-                }
-
-                throw;
-            }
-
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
-        await source.EnsureSourceExhaustedAsync(cancellationToken).ConfigureAwait(false);
-
-        var written = await StatAsync(rel, cancellationToken).ConfigureAwait(false);
-        if (written is null || written.Size != length)
-        {
-            throw FerryException.Transient(ErrorCodes.SizeMismatch,
-                $"{Describe(rel)}: wrote {length} bytes but the server reports {written?.Size.ToString() ?? "no file"}");
-        }
-
-        var sha256 = source.Sha256Hex();
-        if (options.Sha256 is { } expected && !Checksums.SameHex(expected, sha256))
-        {
-            throw FerryException.Transient(ErrorCodes.ChecksumMismatch,
-                $"{Describe(rel)}: the bytes written hash to {sha256}, not the expected {expected}");
-        }
-
-        return new WriteResult(written.Size, sha256);
-    }
-
     public Task DeleteAsync(string path, CancellationToken cancellationToken)
     {
         var rel = RemotePath.Normalize(path);

@@ -194,11 +194,13 @@ internal sealed class JobExecutor(
             var error = ex as FerryException ?? (ex as OperationCanceledException is not null
                 ? FerryException.Transient(ErrorCodes.Timeout, "the transfer was interrupted (lease lost or timed out)", ex)
                 : FerryException.Transient(ErrorCodes.InternalError, $"unexpected {ex.GetType().Name}: {ex.Message}", ex));
+            var discarded = false;
             if (error.Code == ErrorCodes.ChecksumMismatch)
             {
                 // The bytes kept at the target may be the wrong ones: the next attempt starts over.
                 held.ForgetCheckpoint();
                 await DiscardPartialWriteAsync(held, target).ConfigureAwait(false);
+                discarded = true;
             }
 
             if (error.IsTransient && job.Attempts < policy.Retry.MaxAttempts)
@@ -213,7 +215,11 @@ internal sealed class JobExecutor(
 
             var message = error.IsTransient ? $"{error.Message} (gave up after {job.Attempts} attempts)" : error.Message;
             var failedJob = await held.ApplyAsync((j, now) => JobStateMachine.Fail(j, now, error.Code, message), CancellationToken.None).ConfigureAwait(false);
-            await DiscardPartialWriteAsync(held, target).ConfigureAwait(false);
+            if (!discarded)
+            {
+                await DiscardPartialWriteAsync(held, target).ConfigureAwait(false);
+            }
+
             metrics.Finished(job.FlowType, "FAILED", 0, elapsed);
             logger.LogError("Failed with {ErrorCode}: {Message}", error.Code, message);
             await AuditAsync(job, "job.failed", $$"""{"error_code":"{{error.Code}}"}""").ConfigureAwait(false);

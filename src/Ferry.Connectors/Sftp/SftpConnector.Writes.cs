@@ -1,0 +1,130 @@
+using Ferry.Core.Connectors;
+using Ferry.Core.Errors;
+using Ferry.Core.Paths;
+using Ferry.Core.Streams;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+
+namespace Ferry.Connectors.Sftp;
+
+/// <summary>
+/// Writing a file. A new write goes through SSH.NET's pipelined <c>UploadFile</c> (a source
+/// stream whose reads fill the buffer; writing through <c>SftpFileStream</c> is not pipelined).
+/// Part files outlive a failed attempt and are continued by the next (<see cref="IResumableWrites"/>):
+/// a write asked for checkpoints reports one whenever the server has confirmed everything up to
+/// another 8 MiB (<see cref="SftpUploadCheckpoints"/>); a resumed write opens the part file
+/// without truncating it and writes the rest from the checkpoint's offset
+/// (<see cref="SftpOffsetWriter"/>). The server's acknowledgement means sshd wrote the bytes, not
+/// that its disk synced them; a partner server that crashes and loses written data between two
+/// attempts is caught only by a strict (read-back) verification.
+/// </summary>
+public sealed partial class SftpConnector : IResumableWrites
+{
+    public async Task<WriteResult> WriteAsync(string path, Stream content, long length, WriteOptions options, CancellationToken cancellationToken)
+    {
+        var rel = RemotePath.Normalize(path);
+        if (rel.Length == 0)
+        {
+            throw FerryException.Permanent(ErrorCodes.InvalidPath, $"{Describe(rel)}: cannot write to the base directory itself; name a file");
+        }
+
+        await CreateDirectoryAsync(RemotePath.Parent(rel), cancellationToken).ConfigureAwait(false);
+        var (source, resumeAt) = SourceOf(content, length, options, cancellationToken);
+        var checkpoints = options.Checkpointed is { } report && Sha256Hasher.CanSaveState ? new SftpUploadCheckpoints(source, rel, report) : null;
+        var input = (Stream?)checkpoints ?? source;
+        await RunAsync(rel, async c =>
+        {
+            if (resumeAt > 0)
+            {
+                await ContinueAsync(c, rel, input, resumeAt, checkpoints, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+
+            try
+            {
+                // UploadFile is synchronous but pipelined: it keeps many write requests in flight.
+                // It cannot take a token; the source stream throws on cancellation instead.
+                Action<ulong>? written = checkpoints is null ? null : offset => checkpoints.Acknowledged((long)offset);
+                await SftpBlockingCalls.Run(() => c.UploadFile(input, Full(rel), canOverride: !options.CreateOnly, written), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (SshException) when (options.CreateOnly && source.Position == 0)
+            {
+                // An exclusive create failed before any byte was sent: find out whether that was because the file exists.
+                if (await ExistsAsync(c, rel, cancellationToken).ConfigureAwait(false))
+                {
+                    throw FerryException.Permanent(ErrorCodes.AlreadyExists, $"{Describe(rel)} already exists");
+                }
+
+                throw;
+            }
+
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        await source.EnsureSourceExhaustedAsync(cancellationToken).ConfigureAwait(false);
+
+        var written = await StatAsync(rel, cancellationToken).ConfigureAwait(false);
+        if (written is null || written.Size != length)
+        {
+            throw FerryException.Transient(ErrorCodes.SizeMismatch,
+                $"{Describe(rel)}: wrote {length} bytes but the server reports {written?.Size.ToString() ?? "no file"}");
+        }
+
+        var sha256 = source.Sha256Hex();
+        if (options.Sha256 is { } expected && !Checksums.SameHex(expected, sha256))
+        {
+            throw FerryException.Transient(ErrorCodes.ChecksumMismatch,
+                $"{Describe(rel)}: the bytes written hash to {sha256}, not the expected {expected}");
+        }
+
+        return new WriteResult(written.Size, sha256);
+    }
+
+    private static volatile string? _offsetWritesUnavailable = SftpSessionAccess.Missing;
+
+    public async Task<bool> CanResumeAsync(WriteCheckpoint checkpoint, long length, CancellationToken cancellationToken)
+    {
+        if (_offsetWritesUnavailable is not null || !Sha256Hasher.CanSaveState || checkpoint.Offset > length)
+        {
+            return false;
+        }
+
+        try
+        {
+            Sha256Hasher.Restore(checkpoint.Sha256State, checkpoint.Offset).Dispose();
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        // The part file must still hold at least the checkpoint's bytes, and no more than the file has.
+        var part = await StatAsync(checkpoint.Path, cancellationToken).ConfigureAwait(false);
+        return part is { IsDirectory: false } && part.Size >= checkpoint.Offset && part.Size <= length;
+    }
+
+    public Task DiscardAsync(WriteCheckpoint checkpoint, CancellationToken cancellationToken) => DeleteAsync(checkpoint.Path, cancellationToken);
+
+    /// <summary>The content to write, hashed; and the offset it starts at (0 unless resuming).</summary>
+    private static (ExactLengthReadStream Source, long ResumeAt) SourceOf(Stream content, long length, WriteOptions options, CancellationToken cancellationToken) =>
+        options.ResumeFrom is { Offset: > 0 } resume
+            ? (ExactLengthReadStream.Resuming(content, length, resume.Offset, resume.Sha256State, cancellationToken), resume.Offset)
+            : (new ExactLengthReadStream(content, length, cancellationToken), 0);
+
+    private async Task ContinueAsync(SftpClient c, string rel, Stream input, long offset, SftpUploadCheckpoints? checkpoints, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SftpOffsetWriter.WriteAsync(c, Full(rel), input, offset, checkpoints is null ? null : checkpoints.Acknowledged, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (SftpSessionAccess.IsUnbound(ex))
+        {
+            // This SSH.NET moved the internals the offset writer uses: from now on part files start over.
+            _offsetWritesUnavailable = $"{ex.GetType().Name}: {ex.Message}";
+            throw FerryException.Transient(ErrorCodes.ResumeFailed,
+                $"{Describe(rel)}: continuing the part file needs SSH.NET internals this version does not have ({ex.Message}); the next attempt starts over", ex);
+        }
+    }
+
+    /// <summary>Null while part files can be continued with the SSH.NET in use; otherwise why not.</summary>
+    internal static string? OffsetWritesUnavailable => _offsetWritesUnavailable;
+}

@@ -36,6 +36,18 @@ public sealed class StallingTcpProxy : IAsyncDisposable
 
     public void Stall() => _stalled = true;
 
+    /// <summary>Closes every connection made so far, both sides, as a server that went away would.</summary>
+    public void CloseConnections()
+    {
+        lock (_connections)
+        {
+            foreach (var c in _connections)
+            {
+                c.Dispose();
+            }
+        }
+    }
+
     private async Task AcceptAsync()
     {
         try

@@ -12,8 +12,9 @@ namespace Ferry.Connectors.Sftp;
 /// <summary>
 /// SFTP on SSH.NET. Every path is confined to <see cref="SftpEndpointOptions.BasePath"/>;
 /// uploads use SSH.NET's pipelined UploadFile (writing through SftpFileStream is not pipelined
-/// and measured 0.3x OpenSSH); renames use posix-rename where the server has it. Every call but
-/// listing and reading file data goes through <see cref="SftpBlockingCalls"/> (why: see there).
+/// and measured 0.3x OpenSSH); renames use posix-rename where the server has it. Stats are one
+/// request answered by callback (<see cref="SftpDirectStat"/>); every other call but listing and
+/// reading file data goes through <see cref="SftpBlockingCalls"/> (why: see there).
 /// </summary>
 public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatures
 {

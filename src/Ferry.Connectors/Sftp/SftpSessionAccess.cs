@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Text;
 using Renci.SshNet;
 using Renci.SshNet.Common;
 
@@ -6,7 +8,8 @@ namespace Ferry.Connectors.Sftp;
 
 /// <summary>
 /// SSH.NET's internal SFTP session, for what its public API cannot do: a stat in one request
-/// (<see cref="SftpDirectStat"/>) and pipelined writes from an offset (<see cref="SftpOffsetWriter"/>).
+/// answered through a callback (<see cref="SftpDirectStat"/>, <see cref="SftpAnswer{T}"/>) and
+/// pipelined writes from an offset (<see cref="SftpOffsetWriter"/>).
 /// The methods are reached through <see cref="UnsafeAccessorAttribute"/>, which calls them on
 /// whatever object it is given, unchecked: <see cref="Session"/> hands out only an object of
 /// exactly SSH.NET's session type. If an SSH.NET upgrade moves these internals, the accessors
@@ -16,6 +19,8 @@ namespace Ferry.Connectors.Sftp;
 internal static class SftpSessionAccess
 {
     public const string SessionTypeName = "Renci.SshNet.Sftp.SftpSession, Renci.SshNet";
+    public const string RequestTypeName = "Renci.SshNet.Sftp.Requests.SftpRequest, Renci.SshNet";
+    private const string SubsystemTypeName = "Renci.SshNet.SubsystemSession, Renci.SshNet";
 
     private static readonly Type? SessionType = Type.GetType(SessionTypeName, throwOnError: false);
 
@@ -42,6 +47,62 @@ internal static class SftpSessionAccess
 
         return session;
     }
+
+    /// <summary>
+    /// What SSH.NET's own blocking wait would throw now for a request on this session: the error
+    /// the session raised, or the connection or the SFTP channel closed; null while it is usable.
+    /// Reads the same three signals SSH.NET's <c>WaitOnHandle</c> waits on, without waiting.
+    /// </summary>
+    public static Exception? Failure(object session)
+    {
+        var error = ErrorOccurred(session);
+        var disconnected = SessionDisconnected(session);
+        var channelClosed = ChannelClosed(session);
+        if (error is null || disconnected is null || channelClosed is null)
+        {
+            return new SshConnectionException("Client not connected."); // the session was disposed
+        }
+
+        return error.WaitOne(0) ? ExceptionOf(session) ?? new SshException("The SFTP session failed.")
+            : disconnected.WaitOne(0) ? new SshException("Connection was closed by the server.")
+            : channelClosed.WaitOne(0) ? new SshException("Channel was closed.")
+            : null;
+    }
+
+    /// <summary>Throws what <see cref="Failure"/> reports, if anything.</summary>
+    public static void ThrowIfFailed(object session)
+    {
+        if (Failure(session) is { } failure)
+        {
+            ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    /// <summary>SSH.NET's <c>SftpSession.SendRequest</c>: registers the request for its answer, then sends it.</summary>
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "SendRequest")]
+    public static extern void SendRequest([UnsafeAccessorType(SessionTypeName)] object session, [UnsafeAccessorType(RequestTypeName)] object request);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_ProtocolVersion")]
+    public static extern uint ProtocolVersion([UnsafeAccessorType(SessionTypeName)] object session);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_NextRequestId")]
+    public static extern uint NextRequestId([UnsafeAccessorType(SessionTypeName)] object session);
+
+    /// <summary>The encoding the session writes paths in.</summary>
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_encoding")]
+    public static extern ref Encoding Encoding([UnsafeAccessorType(SessionTypeName)] object session);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_errorOccurredWaitHandle")]
+    private static extern ref EventWaitHandle? ErrorOccurred([UnsafeAccessorType(SubsystemTypeName)] object session);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_sessionDisconnectedWaitHandle")]
+    private static extern ref EventWaitHandle? SessionDisconnected([UnsafeAccessorType(SubsystemTypeName)] object session);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_channelClosedWaitHandle")]
+    private static extern ref EventWaitHandle? ChannelClosed([UnsafeAccessorType(SubsystemTypeName)] object session);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_exception")]
+    private static extern ref Exception? ExceptionOf([UnsafeAccessorType(SubsystemTypeName)] object session);
 
     /// <summary>What the runtime throws for an accessor it cannot bind, or <see cref="Session"/> for an unexpected type.</summary>
     public static bool IsUnbound(Exception ex) => ex is MissingMemberException or TypeLoadException or NotSupportedException;

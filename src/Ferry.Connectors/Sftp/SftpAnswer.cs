@@ -57,6 +57,11 @@ internal sealed class SftpAnswer<T>
         var started = Stopwatch.GetTimestamp();
         while (true)
         {
+            if (_answer.Task.IsCompleted)
+            {
+                return await _answer.Task.ConfigureAwait(false); // also when it came just as a wait ran out
+            }
+
             var wait = CheckEvery;
             if (timeout != Timeout.InfiniteTimeSpan)
             {
@@ -73,9 +78,12 @@ internal sealed class SftpAnswer<T>
             {
                 return await _answer.Task.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
             }
-            catch (TimeoutException) when (!_answer.Task.IsCompleted)
+            catch (TimeoutException)
             {
-                SftpSessionAccess.ThrowIfFailed(session);
+                if (!_answer.Task.IsCompleted)
+                {
+                    SftpSessionAccess.ThrowIfFailed(session);
+                }
             }
         }
     }

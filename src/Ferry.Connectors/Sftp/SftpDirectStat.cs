@@ -82,6 +82,8 @@ internal static class SftpDirectStat
     {
         cancellationToken.ThrowIfCancellationRequested();
         var session = SftpSessionAccess.Session(client);
+        // A session that already failed would never answer; this also binds the accessors the
+        // wait uses, so missing ones send the first stat to the fallback rather than fail it later.
         SftpSessionAccess.ThrowIfFailed(session);
         var answer = new Answer(path);
         var request = NewStatRequest(SftpSessionAccess.ProtocolVersion(session), SftpSessionAccess.NextRequestId(session), path, SftpSessionAccess.Encoding(session),

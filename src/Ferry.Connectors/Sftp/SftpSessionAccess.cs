@@ -63,10 +63,17 @@ internal static class SftpSessionAccess
             return new SshConnectionException("Client not connected."); // the session was disposed
         }
 
-        return error.WaitOne(0) ? ExceptionOf(session) ?? new SshException("The SFTP session failed.")
-            : disconnected.WaitOne(0) ? new SshException("Connection was closed by the server.")
-            : channelClosed.WaitOne(0) ? new SshException("Channel was closed.")
-            : null;
+        try
+        {
+            return error.WaitOne(0) ? ExceptionOf(session) ?? new SshException("The SFTP session failed.")
+                : disconnected.WaitOne(0) ? new SshException("Connection was closed by the server.")
+                : channelClosed.WaitOne(0) ? new SshException("Channel was closed.")
+                : null;
+        }
+        catch (ObjectDisposedException)
+        {
+            return new SshConnectionException("Client not connected."); // disposed while we looked
+        }
     }
 
     /// <summary>Throws what <see cref="Failure"/> reports, if anything.</summary>

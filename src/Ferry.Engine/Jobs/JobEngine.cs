@@ -213,7 +213,13 @@ public sealed class JobEngine : BackgroundService
         {
             while (true)
             {
-                await Task.Delay(_options.Lease / 3, _time, stop).ConfigureAwait(false);
+                // Ending by cancellation is every job's normal end: no exception for it.
+                await Task.Delay(_options.Lease / 3, _time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 foreach (var (resource, slot) in slots)
                 {
                     await _slots.RenewAsync(resource, slot, holder, _time.GetUtcNow() + _options.Lease, stop).ConfigureAwait(false);

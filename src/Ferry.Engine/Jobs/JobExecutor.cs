@@ -267,7 +267,13 @@ internal sealed class JobExecutor(
         {
             while (true)
             {
-                await Task.Delay(options.Lease / 3, time, stop).ConfigureAwait(false);
+                // Ending by cancellation is every job's normal end: no exception for it.
+                await Task.Delay(options.Lease / 3, time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 await held.RenewAsync(stop).ConfigureAwait(false);
             }
         }

@@ -41,6 +41,22 @@ internal sealed class SftpAnswer<T>
 
     public void Fail(Exception error) => _answer.TrySetException(error);
 
+    /// <summary>Completes with what <paramref name="answer"/> returns, or fails with what it throws; never throws itself.</summary>
+    public void Run(Func<T> answer)
+    {
+        try
+        {
+            Complete(answer());
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+    }
+
+    /// <summary>The answer, for a caller that no longer waits for it but must release what it holds.</summary>
+    public Task<T> Task => _answer.Task;
+
     /// <summary>
     /// A delegate of SSH.NET's type <paramref name="actionType"/> (an <c>Action&lt;SomeResponse&gt;</c>)
     /// that calls <paramref name="method"/>, an instance method of <paramref name="target"/> taking one object.

@@ -121,6 +121,20 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
         var lease = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // Reads answered by callback cost about a third less CPU than SSH.NET's SftpFileStream
+            // (see SftpCallbackReadStream); that stream stays as the fallback if the internals move.
+            if (SftpFileRequests.Available)
+            {
+                try
+                {
+                    return await SftpCallbackReadStream.OpenAsync(lease, Full(rel), offset, length, Describe(rel), _options.BufferSize, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (SftpSessionAccess.IsUnbound(ex))
+                {
+                    SftpFileRequests.GiveUp(ex);
+                }
+            }
+
             var stream = await SftpBlockingCalls.Run(() => lease.Client.Open(Full(rel), FileMode.Open, FileAccess.Read), cancellationToken).ConfigureAwait(false);
             if (offset > 0)
             {

@@ -1,0 +1,118 @@
+using System.Security.Cryptography;
+using Ferry.Connectors.Sftp;
+using Ferry.Core.Connectors;
+using Ferry.Core.Errors;
+using Ferry.TestRig;
+
+namespace Ferry.Connectors.Tests.Sftp;
+
+/// <summary>
+/// Reading through callback-answered SFTP requests (<see cref="SftpCallbackReadStream"/>) against
+/// OpenSSH: byte-exact at every size around the read length, from an offset and for a range, and
+/// leaving the pooled connection clean however early the stream is dropped.
+/// </summary>
+[Collection("rig")]
+public sealed class SftpCallbackReadStreamTests(Rig rig)
+{
+    // One read request: SSH.NET's channel packet (64 KiB) less 13 bytes of SFTP header; sizes around it are what matters.
+    private const int Chunk = 64 * 1024 - 13;
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(1024)]
+    [InlineData(Chunk - 1)]
+    [InlineData(Chunk)]
+    [InlineData(Chunk + 1)]
+    [InlineData(2 * Chunk)]
+    [InlineData(2 * Chunk + 1)]
+    [InlineData(256 * 1024)]
+    [InlineData(40 * Chunk + 7)]
+    public async Task AFile_IsReadByteExact(int length)
+    {
+        await using var c = new SftpConnector(rig.Sftp.KeyUser());
+        var path = $"read-{length}.bin";
+        await c.WriteAsync(path, new RandomData(length, seed: length), length, WriteOptions.Default, default);
+
+        await using var read = await c.OpenReadAsync(path, 0, null, default);
+        var hash = await SHA256.HashDataAsync(read);
+
+        Assert.True(SftpFileRequests.Available, $"SSH.NET's internal requests were not usable ({SftpFileRequests.FallbackReason}); files are read through SftpFileStream");
+        Assert.IsType<SftpCallbackReadStream>(read);
+        Assert.Equal(await RandomData.Sha256Async(length, seed: length), Convert.ToHexStringLower(hash));
+    }
+
+    [Fact]
+    public async Task ReadSynchronously_AFileIsByteExact()
+    {
+        const int length = 3 * Chunk + 5;
+        await using var c = new SftpConnector(rig.Sftp.KeyUser());
+        await c.WriteAsync("sync.bin", new RandomData(length, seed: 3), length, WriteOptions.Default, default);
+
+        await using var read = await c.OpenReadAsync("sync.bin", 0, null, default);
+        var copy = new MemoryStream();
+        read.CopyTo(copy, bufferSize: 100_000); // Stream.CopyTo reads through Read(byte[], int, int)
+
+        Assert.Equal(await RandomData.Sha256Async(length, seed: 3), Convert.ToHexStringLower(SHA256.HashData(copy.ToArray())));
+    }
+
+    [Fact]
+    public async Task AnOffsetAndALength_ReadExactlyThatRange()
+    {
+        const int length = 3 * 1024 * 1024 + 11;
+        await using var c = new SftpConnector(rig.Sftp.KeyUser());
+        await c.WriteAsync("range.bin", new RandomData(length, seed: 5), length, WriteOptions.Default, default);
+        var all = new MemoryStream();
+        await new RandomData(length, seed: 5).CopyToAsync(all);
+
+        await using var tail = await c.OpenReadAsync("range.bin", 1_000_003, null, default);
+        var tailBytes = new MemoryStream();
+        await tail.CopyToAsync(tailBytes);
+        await using var middle = await c.OpenReadAsync("range.bin", 300_000, 1_500_001, default);
+        var middleBytes = new MemoryStream();
+        await middle.CopyToAsync(middleBytes);
+
+        Assert.Equal(all.ToArray()[1_000_003..], tailBytes.ToArray());
+        Assert.Equal(all.ToArray()[300_000..1_800_001], middleBytes.ToArray());
+    }
+
+    [Fact]
+    public async Task AStreamDroppedAfterItsFirstBytes_LeavesItsConnectionUsable()
+    {
+        const int length = 8 * 1024 * 1024;
+        var options = rig.Sftp.KeyUser();
+        await using (var writer = new SftpConnector(options))
+        {
+            await writer.WriteAsync("big.bin", new RandomData(length, seed: 9), length, WriteOptions.Default, default);
+        }
+
+        await using var c = new SftpConnector(options with { MaxConnections = 1 });
+        for (var i = 0; i < 3; i++)
+        {
+            await using var read = await c.OpenReadAsync("big.bin", 0, null, default);
+            var some = new byte[100_000];
+            await read.ReadExactlyAsync(some);
+        }
+
+        // The one connection was handed back three times with reads still in flight; it must
+        // still answer every request with its own answer.
+        string hash;
+        await using (var again = await c.OpenReadAsync("big.bin", 0, null, default))
+        {
+            hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(again));
+        }
+
+        Assert.Equal(await RandomData.Sha256Async(length, seed: 9), hash);
+        Assert.Equal(length, (await c.StatAsync("big.bin", default))!.Size);
+    }
+
+    [Fact]
+    public async Task AMissingFile_IsNotFound()
+    {
+        await using var c = new SftpConnector(rig.Sftp.KeyUser());
+
+        var missing = await Assert.ThrowsAsync<FerryException>(() => c.OpenReadAsync("no such file.bin", 0, null, default));
+
+        Assert.Equal(ErrorCodes.NotFound, missing.Code);
+    }
+}

@@ -26,20 +26,35 @@ namespace Ferry.Connectors.Sftp;
 /// go back to the pool). The close goes after them on the same channel, so by the time it is
 /// answered they all are, and the connection is clean for its next user.
 /// </para>
+/// <para>
+/// Each read asks for <see cref="SftpEndpointOptions.ReadLength"/> bytes (255 KiB, what OpenSSH
+/// answers in one go; SSH.NET asks for 64 KiB, its own channel packet size, but its SFTP session
+/// reassembles an answer that spans several packets). Sixteen of them keep 4 MiB in flight, enough
+/// for a distant server (at 64 KiB, 1 MiB would cap a 50 ms round trip at about 20 MB/s); on
+/// loopback a 1 GiB download took 0-20 % less CPU than with 64 KiB (the spread of three A/B runs).
+/// A server that answers a read
+/// short before the end of the file is taken to cap its reads there, and the rest of the file is
+/// asked for in pieces of that size (never under <see cref="MinReadLength"/>, which every server must
+/// accept), so a capped server costs one extra request per window, not one per read.
+/// </para>
 /// </remarks>
 internal sealed class SftpCallbackReadStream : ReadOnlyStream
 {
     private const int MaxWindow = 16;
+
+    /// <summary>The smallest read length: SFTP servers must take packets of at least 34,000 bytes.</summary>
+    private const int MinReadLength = 32 * 1024;
 
     private readonly object _session;
     private readonly byte[] _handle;
     private readonly SftpLease _lease;
     private readonly string _where;
     private readonly TimeSpan _timeout;
-    private readonly int _chunk;
+    private int _chunk;
     private readonly long _end;
     private readonly Queue<Request> _inFlight = new();
     private Request? _rest; // the rest of a range answered short: consumed before _inFlight
+    private int _shortAnswer; // how many bytes that short answer held
     private long _next;
     private long _position;
     private int _window = 2;
@@ -60,15 +75,17 @@ internal sealed class SftpCallbackReadStream : ReadOnlyStream
         _end = length is { } l ? offset + l : long.MaxValue;
     }
 
+    /// <summary>Bytes asked for per read from now on: the configured length, or less once the server answered less.</summary>
+    internal int ReadLength => _chunk;
+
     /// <summary>Opens <paramref name="fullPath"/> on the leased connection; the stream owns the lease from then on.</summary>
-    public static async Task<SftpCallbackReadStream> OpenAsync(SftpLease lease, string fullPath, long offset, long? length, string where, int bufferSize, CancellationToken cancellationToken)
+    public static async Task<SftpCallbackReadStream> OpenAsync(SftpLease lease, string fullPath, long offset, long? length, string where, int readLength, CancellationToken cancellationToken)
     {
         var client = lease.Client;
         var session = SftpSessionAccess.Session(client);
         SftpSessionAccess.ThrowIfFailed(session);
         var handle = await SftpFileRequests.OpenForReadAsync(session, fullPath, client.OperationTimeout, cancellationToken).ConfigureAwait(false);
-        var chunk = (int)SftpSessionAccess.OptimalReadLength(session, (uint)bufferSize);
-        return new SftpCallbackReadStream(session, handle, lease, where, client.OperationTimeout, chunk, offset, length);
+        return new SftpCallbackReadStream(session, handle, lease, where, client.OperationTimeout, Math.Max(MinReadLength, readLength), offset, length);
     }
 
     public override int Read(Span<byte> buffer)
@@ -131,6 +148,7 @@ internal sealed class SftpCallbackReadStream : ReadOnlyStream
         while (!_ended && _position < _end)
         {
             Ask();
+            var afterShortAnswer = _rest is not null;
             var request = _rest ?? _inFlight.Dequeue();
             _rest = null;
             var chunk = await request.Answer.WaitAsync(_session, _timeout, cancellationToken).ConfigureAwait(false);
@@ -146,9 +164,16 @@ internal sealed class SftpCallbackReadStream : ReadOnlyStream
                 throw new InvalidDataException($"the server answered a read of {request.Length} bytes with {chunk.Count}");
             }
 
+            if (afterShortAnswer)
+            {
+                // The short answer before this one was not the end of the file: the server caps its reads there.
+                _chunk = Math.Max(MinReadLength, Math.Min(_chunk, _shortAnswer));
+            }
+
             if (chunk.Count < request.Length)
             {
                 _rest = Send(request.Offset + chunk.Count, request.Length - chunk.Count);
+                _shortAnswer = chunk.Count;
             }
 
             _position = request.Offset + chunk.Count;

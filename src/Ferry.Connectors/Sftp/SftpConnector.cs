@@ -127,7 +127,7 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
             {
                 try
                 {
-                    return await SftpCallbackReadStream.OpenAsync(lease, Full(rel), offset, length, Describe(rel), _options.BufferSize, cancellationToken).ConfigureAwait(false);
+                    return await SftpCallbackReadStream.OpenAsync(lease, Full(rel), offset, length, Describe(rel), _options.ReadLength, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (SftpSessionAccess.IsUnbound(ex))
                 {

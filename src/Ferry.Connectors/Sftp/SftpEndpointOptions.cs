@@ -37,8 +37,17 @@ public sealed record SftpEndpointOptions
     /// <summary>Connections kept open to this server (and the most used at once).</summary>
     public int MaxConnections { get; init; } = 4;
 
-    /// <summary>Bytes per SFTP read/write request; OpenSSH accepts up to 256 KiB.</summary>
+    /// <summary>SSH.NET's buffer size: the most bytes per SFTP write request (the server's packet size limits it further).</summary>
     public int BufferSize { get; init; } = 256 * 1024;
+
+    /// <summary>
+    /// Bytes asked for per SFTP read. OpenSSH's sftp-server answers at most 256 KiB less 1 KiB
+    /// (its SFTP_MAX_READ_LENGTH); a server that answers less is followed: the length it answered
+    /// (at least 32 KiB) is asked for from then on in that file. With 16 reads in flight that keeps
+    /// 4 MiB moving; SSH.NET's 64 KiB reads would keep 1 MiB, which caps a download from a server
+    /// 50 ms away at about 20 MB/s.
+    /// </summary>
+    public int ReadLength { get; init; } = 255 * 1024;
 
     /// <summary>Offer aes128-gcm first where the server has it (measured 15-25 % faster than aes128-ctr).</summary>
     public bool PreferAesGcm { get; init; } = true;

@@ -95,10 +95,6 @@ internal static class SftpSessionAccess
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_NextRequestId")]
     public static extern uint NextRequestId([UnsafeAccessorType(SessionTypeName)] object session);
 
-    /// <summary>The largest read SSH.NET would ask for with this buffer size on this channel.</summary>
-    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "CalculateOptimalReadLength")]
-    public static extern uint OptimalReadLength([UnsafeAccessorType(SessionTypeName)] object session, uint bufferSize);
-
     /// <summary>The encoding the session writes paths in.</summary>
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_encoding")]
     public static extern ref Encoding Encoding([UnsafeAccessorType(SessionTypeName)] object session);

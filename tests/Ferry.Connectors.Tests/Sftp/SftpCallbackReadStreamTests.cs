@@ -14,8 +14,8 @@ namespace Ferry.Connectors.Tests.Sftp;
 [Collection("rig")]
 public sealed class SftpCallbackReadStreamTests(Rig rig)
 {
-    // One read request: SSH.NET's channel packet (64 KiB) less 13 bytes of SFTP header; sizes around it are what matters.
-    private const int Chunk = 64 * 1024 - 13;
+    // One read request (SftpEndpointOptions.ReadLength): sizes around it are what matters.
+    private const int Chunk = 255 * 1024;
 
     [Theory]
     [InlineData(0)]
@@ -54,6 +54,23 @@ public sealed class SftpCallbackReadStreamTests(Rig rig)
         read.CopyTo(copy, bufferSize: 100_000); // Stream.CopyTo reads through Read(byte[], int, int)
 
         Assert.Equal(await RandomData.Sha256Async(length, seed: 3), Convert.ToHexStringLower(SHA256.HashData(copy.ToArray())));
+    }
+
+    [Fact]
+    public async Task AServerAnsweringLessThanAsked_IsFollowed()
+    {
+        // OpenSSH answers at most 255 KiB per read: asked for 1 MiB, every answer is short, and
+        // the rest of each range must be asked for again before the stream moves on.
+        const int length = 5 * 1024 * 1024 + 3;
+        var options = rig.Sftp.KeyUser();
+        await using var c = new SftpConnector(options with { ReadLength = 1024 * 1024 });
+        await c.WriteAsync("capped.bin", new RandomData(length, seed: 4), length, WriteOptions.Default, default);
+
+        await using var read = await c.OpenReadAsync("capped.bin", 0, null, default);
+        var hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(read));
+
+        Assert.Equal(await RandomData.Sha256Async(length, seed: 4), hash);
+        Assert.Equal(255 * 1024, Assert.IsType<SftpCallbackReadStream>(read).ReadLength);
     }
 
     [Fact]

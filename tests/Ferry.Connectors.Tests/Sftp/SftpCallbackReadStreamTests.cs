@@ -124,6 +124,44 @@ public sealed class SftpCallbackReadStreamTests(Rig rig)
     }
 
     [Fact]
+    public async Task AConnectionLostMidRead_FailsAsTransient_AndTheNextReadGetsANewOne()
+    {
+        // Larger than the 4 MiB of reads in flight, so some are asked for after the connection is gone.
+        const int length = 16 * 1024 * 1024;
+        var options = rig.Sftp.KeyUser();
+        await using (var writer = new SftpConnector(options))
+        {
+            await writer.WriteAsync("lost.bin", new RandomData(length, seed: 8), length, WriteOptions.Default, default);
+        }
+
+        await using var proxy = StallingTcpProxy.Start(rig.Sftp.Host, rig.Sftp.Port);
+        await using var c = new SftpConnector(options with { Port = proxy.Port, MaxConnections = 1 });
+        await using (var read = await c.OpenReadAsync("lost.bin", 0, null, default))
+        {
+            await read.ReadExactlyAsync(new byte[100_000]);
+            proxy.CloseConnections();
+
+            var lost = await Assert.ThrowsAsync<FerryException>(async () =>
+            {
+                var buffer = new byte[1024 * 1024];
+                while (await read.ReadAsync(buffer) > 0)
+                {
+                }
+            });
+            Assert.True(lost.IsTransient, $"{lost.Code}: {lost.Message}");
+        }
+
+        // The only connection was dropped with the failed stream, not handed back to the pool.
+        string hash;
+        await using (var again = await c.OpenReadAsync("lost.bin", 0, null, default))
+        {
+            hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(again));
+        }
+
+        Assert.Equal(await RandomData.Sha256Async(length, seed: 8), hash);
+    }
+
+    [Fact]
     public async Task AMissingFile_IsNotFound()
     {
         await using var c = new SftpConnector(rig.Sftp.KeyUser());

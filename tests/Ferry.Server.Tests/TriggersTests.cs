@@ -99,7 +99,11 @@ public sealed class TriggersTests(Rig rig, SharedServer shared) : IClassFixture<
         var second = await t.Client.PostAsync($"v1/triggers/{t.TriggerId}/reconcile", null);
 
         var found = Assert.Single(first.Body.GetProperty("records").EnumerateArray());
-        Assert.Equal("created", Outcome(found));
+        // The server's own reconciler (a 5 s tick) sweeps a trigger as soon as reconcile_seconds is
+        // set, so it may create the job a moment before this sweep does: then this one finds it.
+        // Either way there is one job for the object (the batch count below).
+        Assert.Equal("in/deep/lost-2.csv", found.GetProperty("key").GetString());
+        Assert.Contains(Outcome(found), new[] { "created", "existing" });
         Assert.Equal(0, second.Body.GetProperty("records").GetArrayLength());
         Assert.Equal("SUCCEEDED", (await t.Client.WaitForJobAsync(JobId(found))).GetProperty("status").GetString());
         Assert.True(File.Exists(Path.Combine(t.Dir, "from-s3/deep/lost-2.csv")));

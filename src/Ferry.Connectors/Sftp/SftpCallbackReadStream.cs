@@ -1,7 +1,5 @@
 using System.Buffers;
 using Ferry.Core.Errors;
-using Ferry.Core.Streams;
-using Renci.SshNet;
 
 namespace Ferry.Connectors.Sftp;
 
@@ -38,7 +36,7 @@ namespace Ferry.Connectors.Sftp;
 /// accept), so a capped server costs one extra request per window, not one per read.
 /// </para>
 /// </remarks>
-internal sealed class SftpCallbackReadStream : ReadOnlyStream
+internal sealed class SftpCallbackReadStream : SftpLeasedReadStream
 {
     private const int MaxWindow = 16;
 
@@ -47,8 +45,6 @@ internal sealed class SftpCallbackReadStream : ReadOnlyStream
 
     private readonly object _session;
     private readonly byte[] _handle;
-    private readonly SftpLease _lease;
-    private readonly string _where;
     private readonly TimeSpan _timeout;
     private int _chunk;
     private readonly long _end;
@@ -61,14 +57,12 @@ internal sealed class SftpCallbackReadStream : ReadOnlyStream
     private bool _ended;
     private SftpChunk _current;
     private int _used;
-    private int _disposed;
 
     private SftpCallbackReadStream(object session, byte[] handle, SftpLease lease, string where, TimeSpan timeout, int chunk, long offset, long? length)
+        : base(lease, where)
     {
         _session = session;
         _handle = handle;
-        _lease = lease;
-        _where = where;
         _timeout = timeout;
         _chunk = chunk;
         _next = _position = offset;
@@ -124,18 +118,12 @@ internal sealed class SftpCallbackReadStream : ReadOnlyStream
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            _lease.MarkBroken();
+            Cancelled();
             throw;
         }
-        catch (Exception ex) when (ex is not FerryException)
+        catch (Exception ex)
         {
-            var fe = SftpErrors.Classify(ex, _where);
-            if (fe.IsTransient)
-            {
-                _lease.MarkBroken();
-            }
-
-            throw fe;
+            throw Fail(ex);
         }
     }
 
@@ -199,66 +187,45 @@ internal sealed class SftpCallbackReadStream : ReadOnlyStream
 
     private Request Send(long offset, int length) => new(offset, length, SftpFileRequests.Read(_session, _handle, offset, length));
 
+    /// <summary>No more reads: those still in flight (and a short answer's rest) are answered and ignored.</summary>
     private void End()
     {
         _ended = true;
+        if (_rest is { } rest)
+        {
+            _rest = null;
+            Abandon(rest);
+        }
+
         while (_inFlight.TryDequeue(out var abandoned))
         {
-            _ = abandoned.Answer.Task.ContinueWith(static t =>
-            {
-                if (t.IsCompletedSuccessfully)
-                {
-                    t.Result.Return();
-                }
-                else
-                {
-                    _ = t.Exception; // observed: an abandoned read's error changes nothing
-                }
-            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Abandon(abandoned);
         }
-    }
 
-    /// <summary>Closes the handle (after every read still in flight) and hands the connection back.</summary>
-    /// <remarks>
-    /// On a broken connection (a read failed or was cancelled) the handle is not closed: the
-    /// connection is dropped with it, and a server that stopped answering would hold the close
-    /// for the whole operation timeout.
-    /// </remarks>
-    public override async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        static void Abandon(Request request) => _ = request.Answer.Task.ContinueWith(static t =>
         {
-            End();
-            _current.Return();
-            _current = default;
-            if (!_lease.IsBroken)
+            if (t.IsCompletedSuccessfully)
             {
-                try
-                {
-                    await SftpFileRequests.CloseAsync(_session, _handle, _timeout, CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (Exception)
-                {
-                    _lease.MarkBroken();
-                }
+                t.Result.Return();
             }
-
-            _lease.Dispose();
-        }
-
-        GC.SuppressFinalize(this);
-        base.Dispose(disposing: false);
+            else
+            {
+                _ = t.Exception; // observed: an abandoned read's error changes nothing
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    protected override void Dispose(bool disposing)
+    /// <summary>Abandons the reads still in flight (their buffers go back to the pool when answered) and returns the current one.</summary>
+    protected override void Release()
     {
-        if (disposing)
-        {
-            DisposeAsync().AsTask().GetAwaiter().GetResult();
-        }
-
-        base.Dispose(disposing);
+        End();
+        _current.Return();
+        _current = default;
     }
+
+    /// <summary>Closes the handle: the close goes after every read still in flight, so they are all answered when it is.</summary>
+    protected override async ValueTask CloseHandleAsync() =>
+        await SftpFileRequests.CloseAsync(_session, _handle, _timeout, CancellationToken.None).ConfigureAwait(false);
 
     private sealed record Request(long Offset, int Length, SftpAnswer<SftpChunk> Answer);
 }

@@ -1,5 +1,4 @@
 using Ferry.Core.Errors;
-using Ferry.Core.Streams;
 using Renci.SshNet.Sftp;
 
 namespace Ferry.Connectors.Sftp;
@@ -8,21 +7,10 @@ namespace Ferry.Connectors.Sftp;
 /// Reads from a remote file (optionally a bounded range of it) on a pooled connection, and
 /// hands the connection back when disposed. SSH.NET errors become <see cref="FerryException"/>s.
 /// </summary>
-internal sealed class SftpReadStream : ReadOnlyStream
+internal sealed class SftpReadStream(SftpFileStream inner, SftpLease lease, long? length, string where) : SftpLeasedReadStream(lease, where)
 {
-    private readonly SftpFileStream _inner;
-    private readonly SftpLease _lease;
-    private readonly string _where;
-    private long _remaining;
-    private int _disposed;
-
-    public SftpReadStream(SftpFileStream inner, SftpLease lease, long? length, string where)
-    {
-        _inner = inner;
-        _lease = lease;
-        _where = where;
-        _remaining = length ?? long.MaxValue;
-    }
+    private readonly SftpFileStream _inner = inner;
+    private long _remaining = length ?? long.MaxValue;
 
     public override int Read(Span<byte> buffer)
     {
@@ -58,7 +46,7 @@ internal sealed class SftpReadStream : ReadOnlyStream
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            _lease.MarkBroken();
+            Cancelled();
             throw;
         }
         catch (Exception ex)
@@ -67,66 +55,7 @@ internal sealed class SftpReadStream : ReadOnlyStream
         }
     }
 
-    private FerryException Fail(Exception ex)
-    {
-        var fe = SftpErrors.Classify(ex, _where);
-        if (fe.IsTransient)
-        {
-            _lease.MarkBroken();
-        }
-
-        return fe;
-    }
-
-    /// <summary>Closes the handle on an SFTP call thread, not the caller's (Dispose waits for the round trip there).</summary>
-    /// <remarks>
-    /// On a broken connection (a read failed or was cancelled) the handle is not closed: the
-    /// connection is dropped with it, and a server that stopped answering would hold the close
-    /// for the whole operation timeout.
-    /// </remarks>
-    public override async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            if (!_lease.IsBroken)
-            {
-                try
-                {
-                    await SftpBlockingCalls.Run(_inner.Dispose, CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (Exception)
-                {
-                    _lease.MarkBroken();
-                }
-            }
-
-            _lease.Dispose();
-        }
-
-        GC.SuppressFinalize(this);
-        base.Dispose(disposing: false);
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            try
-            {
-                if (!_lease.IsBroken)
-                {
-                    _inner.Dispose();
-                }
-            }
-            catch (Exception)
-            {
-                // Closing the handle failed: the connection is suspect.
-                _lease.MarkBroken();
-            }
-
-            _lease.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
+    /// <summary>Closes the handle on an SFTP call thread, not the caller's (SSH.NET blocks for the round trip).</summary>
+    protected override async ValueTask CloseHandleAsync() =>
+        await SftpBlockingCalls.Run(_inner.Dispose, CancellationToken.None).ConfigureAwait(false);
 }

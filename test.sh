@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(openssh-server openssh-client radosgw ceph-mon ceph-osd ceph-common rclone time awscli)
+# clang and zlib1g-dev: the Native AOT compiler links the ferry command with them.
+packages=(openssh-server openssh-client radosgw ceph-mon ceph-osd ceph-common rclone time awscli clang zlib1g-dev)
 install_packages() {
   local missing=() sudo=""
   for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -31,7 +32,11 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+published=$(mktemp -d)
+trap 'rm -rf "$log" "$published"' EXIT
+# The CLI tests run ferry as users install it: Native AOT, with ferry-server beside it.
+dotnet publish src/Ferry.Cli -c Release -r linux-x64 -o "$published" --nologo -v q
+export FERRY_CLI=$published/ferry
 status=0
 dotnet test Ferry.slnx --no-restore -c Release --blame-hang-timeout 10m "$@" 2>&1 | tee "$log" || status=$?
 

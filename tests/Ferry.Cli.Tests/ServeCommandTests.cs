@@ -5,7 +5,11 @@ using Ferry.TestRig;
 
 namespace Ferry.Cli.Tests;
 
-/// <summary>`ferry serve`: the same binary as `ferry copy` runs the service and stops cleanly.</summary>
+/// <summary>
+/// `ferry serve` becomes ferry-server (installed beside ferry) in the same process: the API answers,
+/// SIGTERM sent to the process started as `ferry serve` stops the server gracefully, and its exit
+/// codes are the command's.
+/// </summary>
 public sealed class ServeCommandTests : IDisposable
 {
     private readonly string _data = Directory.CreateTempSubdirectory("ferry-serve-").FullName;
@@ -46,17 +50,27 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Contains("FERRY__WORKERS", await stderr + await stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Serve_WithoutFerryServerBeside_SaysWhereItLookedAndExitsWith2()
+    {
+        // The published ferry is one file: copied alone, it has no ferry-server beside it.
+        var alone = Path.Combine(_data, "bin");
+        Directory.CreateDirectory(alone);
+        File.Copy(FerryProcess.Binary, Path.Combine(alone, "ferry"));
+
+        var r = await FerryProcess.RunAsync(["serve", $"--Ferry:DataDirectory={_data}"], binary: Path.Combine(alone, "ferry"));
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"ferry-server is not installed beside ferry (looked in {alone}/)", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_data, "ferry.db")), "nothing ran");
+    }
+
     public void Dispose() => Directory.Delete(_data, recursive: true);
 
     private static Process Start(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ferry.dll"));
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
+        var psi = FerryProcess.StartInfo(args);
+        psi.RedirectStandardInput = false;
         return Process.Start(psi)!;
     }
 

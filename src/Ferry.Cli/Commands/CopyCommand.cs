@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Text.Json;
 using Ferry.Cli.Locations;
 using Ferry.Cli.Output;
+using Ferry.Connectors.Sftp;
 using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
 using Ferry.Core.Paths;
@@ -109,6 +109,16 @@ internal static class CopyCommand
         }
         finally
         {
+            // Never expected (the connector tests hold these paths in place), but if they fell back
+            // the user should know why a copy costs more than it should.
+            if (source is SftpLocation || target is SftpLocation)
+            {
+                foreach (var fallback in SftpConnector.Fallbacks)
+                {
+                    Console.Error.WriteLine($"ferry: warning: SFTP {fallback}");
+                }
+            }
+
             foreach (var c in new[] { from, to, staging })
             {
                 if (c is not null)
@@ -204,19 +214,7 @@ internal static class CopyCommand
     {
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(new
-            {
-                flow = r.Flow,
-                strategy = r.Strategy.ToString(),
-                source = request.Source.Describe(),
-                target = request.Target.Describe(),
-                bytes = r.Bytes,
-                seconds = Math.Round(r.Elapsed.TotalSeconds, 3),
-                mb_per_s = Math.Round(r.BytesPerSecond / 1e6, 1),
-                sha256 = r.Sha256,
-                skipped = r.Skipped,
-                notes = r.Notes,
-            }));
+            Console.Out.WriteLine(CopyReport.Of(r, request).ToJson());
             return;
         }
 

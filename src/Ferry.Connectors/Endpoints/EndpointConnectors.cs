@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Ferry.Connectors.S3;
 using Ferry.Connectors.Sftp;
 using Ferry.Core.Connectors;
 using Ferry.Core.Endpoints;
 using Ferry.Core.Errors;
+using Ferry.Core.Json;
 using Ferry.Core.Secrets;
 
 namespace Ferry.Connectors.Endpoints;
@@ -109,7 +109,7 @@ public sealed class EndpointConnectors(ISecretStore secrets) : IEndpointConnecto
 
         var json = await secrets.GetAsync(endpoint.CustomerId, reference, cancellationToken).ConfigureAwait(false)
             ?? throw FerryException.Permanent(ErrorCodes.InvalidConfiguration, $"the credentials of endpoint {endpoint.EndpointId} are missing from the secret store");
-        return JsonSerializer.Deserialize<EndpointCredentials>(json) ?? new EndpointCredentials();
+        return CoreJson.DeserializeCredentials(json);
     }
 
     private static IConnector Build(Endpoint endpoint, EndpointCredentials credentials, bool validating) => endpoint.Kind switch

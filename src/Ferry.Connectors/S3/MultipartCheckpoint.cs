@@ -18,14 +18,14 @@ internal sealed record MultipartCheckpoint(
     [property: JsonPropertyName("parts")] int Parts,
     [property: JsonPropertyName("etags_sha256")] string ETagsDigest)
 {
-    public string Serialize() => JsonSerializer.Serialize(this);
+    public string Serialize() => JsonSerializer.Serialize(this, MultipartCheckpointJson.Default.MultipartCheckpoint);
 
     /// <summary>The checkpoint in <paramref name="store"/>, or null when it is not one of these.</summary>
     public static MultipartCheckpoint? TryParse(string store)
     {
         try
         {
-            var parsed = JsonSerializer.Deserialize<MultipartCheckpoint>(store);
+            var parsed = JsonSerializer.Deserialize(store, MultipartCheckpointJson.Default.MultipartCheckpoint);
             return parsed is { UploadId.Length: > 0, PartSize: > 0, Parts: >= 0, ETagsDigest.Length: 64 } ? parsed : null;
         }
         catch (JsonException)
@@ -48,3 +48,7 @@ internal sealed record MultipartCheckpoint(
 
     public static string Normalize(string etag) => etag.Trim('"').ToLowerInvariant();
 }
+
+/// <summary>Source-generated (no reflection: the ferry command is Native AOT).</summary>
+[JsonSerializable(typeof(MultipartCheckpoint))]
+internal sealed partial class MultipartCheckpointJson : JsonSerializerContext;

@@ -39,6 +39,17 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
     /// <summary>The cipher negotiated on the latest connection.</summary>
     public string? LastCipher => _pool.LastCipher;
 
+    /// <summary>
+    /// The faster paths through SSH.NET's internals this process has given up (an SSH.NET version
+    /// that moved them, or a build that trimmed them away), each with why: the public API then does
+    /// the work, slower and never wrong. Empty while all are in use.
+    /// </summary>
+    public static IReadOnlyList<string> Fallbacks =>
+    [
+        .. SftpDirectStat.FallbackReason is { } stat ? [$"stats through SSH.NET's two-request GetAttributes ({stat})"] : Array.Empty<string>(),
+        .. SftpFileRequests.FallbackReason is { } reads ? [$"reads through SSH.NET's SftpFileStream ({reads})"] : Array.Empty<string>(),
+    ];
+
     public string Describe(string path) =>
         $"sftp://{_options.Username}@{_options.Host}:{_options.Port}/{RemotePath.Combine(_base, SafeNormalize(path)).TrimStart('/')}";
 

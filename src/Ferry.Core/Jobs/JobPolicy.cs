@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Ferry.Core.Json;
 using Ferry.Core.Transfers;
 
 namespace Ferry.Core.Jobs;
@@ -16,11 +16,9 @@ public sealed record JobPolicy
 
     public TransferPolicy Transfer => new(Overwrite, Verify);
 
-    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+    public string ToJson() => JsonSerializer.Serialize(this, CoreJsonContext.Default.JobPolicy);
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
-
-    public static JobPolicy FromJson(string? json) => json is null ? new() : JsonSerializer.Deserialize<JobPolicy>(json, Json) ?? new();
+    public static JobPolicy FromJson(string? json) => json is null ? new() : JsonSerializer.Deserialize(json, CoreJsonContext.Default.JobPolicy) ?? new();
 }
 
 /// <summary>

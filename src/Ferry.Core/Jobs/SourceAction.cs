@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ferry.Core.Connectors;
+using Ferry.Core.Json;
 
 namespace Ferry.Core.Jobs;
 
@@ -34,10 +35,10 @@ public sealed record SourceVersion(long Size, DateTimeOffset? LastModified, stri
 
     public bool Matches(RemoteEntry entry) => entry.Size == Size && entry.LastModified == LastModified && entry.ETag == ETag;
 
-    public string ToCheckpoint() => Prefix + JsonSerializer.Serialize(this);
+    public string ToCheckpoint() => Prefix + JsonSerializer.Serialize(this, CoreJsonContext.Default.SourceVersion);
 
     public static SourceVersion? FromCheckpoint(string? checkpoint) =>
         checkpoint is not null && checkpoint.StartsWith(Prefix, StringComparison.Ordinal)
-            ? JsonSerializer.Deserialize<SourceVersion>(checkpoint.AsSpan(Prefix.Length))
+            ? JsonSerializer.Deserialize(checkpoint.AsSpan(Prefix.Length), CoreJsonContext.Default.SourceVersion)
             : null;
 }

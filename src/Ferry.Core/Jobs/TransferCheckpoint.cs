@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ferry.Core.Connectors;
+using Ferry.Core.Json;
 
 namespace Ferry.Core.Jobs;
 
@@ -13,7 +14,7 @@ public sealed record TransferCheckpoint(SourceVersion Source, WriteCheckpoint Wr
 {
     private const string Prefix = "resume:";
 
-    public string Serialize() => Prefix + JsonSerializer.Serialize(this);
+    public string Serialize() => Prefix + JsonSerializer.Serialize(this, CoreJsonContext.Default.TransferCheckpoint);
 
     /// <summary>The transfer checkpoint in a job's checkpoint field, or null when it holds none (or another kind).</summary>
     public static TransferCheckpoint? Parse(string? checkpoint)
@@ -25,7 +26,7 @@ public sealed record TransferCheckpoint(SourceVersion Source, WriteCheckpoint Wr
 
         try
         {
-            return JsonSerializer.Deserialize<TransferCheckpoint>(checkpoint.AsSpan(Prefix.Length));
+            return JsonSerializer.Deserialize(checkpoint.AsSpan(Prefix.Length), CoreJsonContext.Default.TransferCheckpoint);
         }
         catch (JsonException)
         {

@@ -2,6 +2,7 @@ using Ferry.Core;
 using System.Text.Json;
 using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
+using Ferry.Core.Json;
 using Ferry.Core.Secrets;
 using Ferry.Server.Api.Auth;
 using Ferry.Server.Api.Json;
@@ -102,7 +103,7 @@ internal static class EndpointsApi
         endpoint = endpoint with { ValidatedAt = s.Time.GetUtcNow() };
         if (body.Credentials is not null)
         {
-            endpoint = endpoint with { SecretRef = await s.Secrets.PutAsync(customerId, JsonSerializer.Serialize(credentials), ct).ConfigureAwait(false) };
+            endpoint = endpoint with { SecretRef = await s.Secrets.PutAsync(customerId, CoreJson.Serialize(credentials), ct).ConfigureAwait(false) };
         }
 
         try
@@ -260,7 +261,7 @@ internal static class EndpointsApi
             return problem;
         }
 
-        var reference = await s.Secrets.PutAsync(current.CustomerId, JsonSerializer.Serialize(credentials), ct).ConfigureAwait(false);
+        var reference = await s.Secrets.PutAsync(current.CustomerId, CoreJson.Serialize(credentials), ct).ConfigureAwait(false);
         var result = await SaveAsync(http, s, current, after with { SecretRef = reference, ValidatedAt = s.Time.GetUtcNow() }, "endpoint.credentials_rotated", ct)
             .ConfigureAwait(false);
         // Whichever secret lost is removed: the old one after a rotation, the new one after a version conflict.
@@ -291,7 +292,7 @@ internal static class EndpointsApi
 
     private static async Task<EndpointCredentials> LoadCredentialsAsync(Services s, Endpoint endpoint, CancellationToken ct) =>
         endpoint.SecretRef is { } reference && await s.Secrets.GetAsync(endpoint.CustomerId, reference, ct).ConfigureAwait(false) is { } json
-            ? JsonSerializer.Deserialize<EndpointCredentials>(json) ?? new EndpointCredentials()
+            ? CoreJson.DeserializeCredentials(json)
             : new EndpointCredentials();
 
     private static async Task<IResult> SaveAsync(HttpContext http, Services s, Endpoint current, Endpoint after, string action, CancellationToken ct)

@@ -8,15 +8,16 @@ using Renci.SshNet.Common;
 namespace Ferry.Connectors.Sftp;
 
 /// <summary>
-/// Writing a file. A new write goes through SSH.NET's pipelined <c>UploadFile</c> (a source
-/// stream whose reads fill the buffer; writing through <c>SftpFileStream</c> is not pipelined).
-/// Part files outlive a failed attempt and are continued by the next (<see cref="IResumableWrites"/>):
-/// a write asked for checkpoints reports one whenever the server has confirmed everything up to
-/// another 8 MiB (<see cref="SftpUploadCheckpoints"/>); a resumed write opens the part file
-/// without truncating it and writes the rest from the checkpoint's offset
-/// (<see cref="SftpOffsetWriter"/>). The server's acknowledgement means sshd wrote the bytes, not
-/// that its disk synced them; a partner server that crashes and loses written data between two
-/// attempts is caught only by a strict (read-back) verification.
+/// Writing a file: opened (created or truncated; created only, for an exclusive create; as it is,
+/// to continue a part file) and written through <see cref="SftpCallbackWriter"/>, 255 KiB per SFTP
+/// write, answered by callback. SSH.NET's <c>UploadFile</c> (32 KiB writes) stays as the fallback
+/// for new files if an SSH.NET upgrade moves the internals the writer uses; part files then start
+/// over. Part files outlive a failed attempt and are continued by the next
+/// (<see cref="IResumableWrites"/>): a write asked for checkpoints reports one whenever the server
+/// has confirmed everything up to another 8 MiB (<see cref="SftpUploadCheckpoints"/>). The
+/// server's acknowledgement means sshd wrote the bytes, not that its disk synced them; a partner
+/// server that crashes and loses written data between two attempts is caught only by a strict
+/// (read-back) verification.
 /// </summary>
 public sealed partial class SftpConnector : IResumableWrites
 {
@@ -34,18 +35,9 @@ public sealed partial class SftpConnector : IResumableWrites
         var input = (Stream?)checkpoints ?? source;
         await RunAsync(rel, async c =>
         {
-            if (resumeAt > 0)
-            {
-                await ContinueAsync(c, rel, input, resumeAt, checkpoints, cancellationToken).ConfigureAwait(false);
-                return true;
-            }
-
             try
             {
-                // UploadFile is synchronous but pipelined: it keeps many write requests in flight.
-                // It cannot take a token; the source stream throws on cancellation instead.
-                Action<ulong>? written = checkpoints is null ? null : offset => checkpoints.Acknowledged((long)offset);
-                await SftpBlockingCalls.Run(() => c.UploadFile(input, Full(rel), canOverride: !options.CreateOnly, written), CancellationToken.None).ConfigureAwait(false);
+                await WriteFileAsync(c, rel, input, resumeAt, options.CreateOnly, checkpoints, () => source.Position == resumeAt, cancellationToken).ConfigureAwait(false);
             }
             catch (SshException) when (options.CreateOnly && source.Position == 0)
             {
@@ -79,11 +71,52 @@ public sealed partial class SftpConnector : IResumableWrites
         return new WriteResult(written.Size, sha256);
     }
 
-    private static volatile string? _offsetWritesUnavailable = SftpSessionAccess.Missing;
+    private static volatile string? _writerUnavailable = SftpCallbackWriter.Missing;
+
+    /// <summary>
+    /// Opens the file and writes <paramref name="input"/> into it from <paramref name="offset"/>
+    /// (0: a new file). <paramref name="untouched"/> tells whether nothing has been read from the
+    /// source yet, so a writer that finds SSH.NET's internals gone can still hand a new file to
+    /// <c>UploadFile</c>.
+    /// </summary>
+    private async Task WriteFileAsync(SftpClient c, string rel, Stream input, long offset, bool createOnly, SftpUploadCheckpoints? checkpoints,
+        Func<bool> untouched, CancellationToken cancellationToken)
+    {
+        if (_writerUnavailable is null)
+        {
+            try
+            {
+                var mode = offset > 0 ? SftpOpenMode.Existing : createOnly ? SftpOpenMode.CreateOnly : SftpOpenMode.Replace;
+                await SftpCallbackWriter.WriteAsync(c, Full(rel), mode, input, offset, checkpoints is null ? null : checkpoints.Acknowledged, cancellationToken)
+                    .ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (SftpSessionAccess.IsUnbound(ex))
+            {
+                // This SSH.NET moved the internals the writer uses: from now on, UploadFile; part files start over.
+                _writerUnavailable = $"{ex.GetType().Name}: {ex.Message}";
+                if (offset > 0 || !untouched())
+                {
+                    throw FerryException.Transient(ErrorCodes.ResumeFailed,
+                        $"{Describe(rel)}: writing needs SSH.NET internals this version does not have ({ex.Message}); the next attempt starts over", ex);
+                }
+            }
+        }
+
+        if (offset > 0)
+        {
+            throw FerryException.Transient(ErrorCodes.ResumeFailed, $"{Describe(rel)}: part files cannot be continued with this SSH.NET ({_writerUnavailable}); the next attempt starts over");
+        }
+
+        // UploadFile is synchronous but pipelined: it keeps many write requests in flight.
+        // It cannot take a token; the source stream throws on cancellation instead.
+        Action<ulong>? written = checkpoints is null ? null : end => checkpoints.Acknowledged((long)end);
+        await SftpBlockingCalls.Run(() => c.UploadFile(input, Full(rel), canOverride: !createOnly, written), CancellationToken.None).ConfigureAwait(false);
+    }
 
     public async Task<bool> CanResumeAsync(WriteCheckpoint checkpoint, long length, CancellationToken cancellationToken)
     {
-        if (_offsetWritesUnavailable is not null || !Sha256Hasher.CanSaveState || checkpoint.Offset > length)
+        if (_writerUnavailable is not null || !Sha256Hasher.CanSaveState || checkpoint.Offset > length)
         {
             return false;
         }
@@ -110,21 +143,6 @@ public sealed partial class SftpConnector : IResumableWrites
             ? (ExactLengthReadStream.Resuming(content, length, resume.Offset, resume.Sha256State, cancellationToken), resume.Offset)
             : (new ExactLengthReadStream(content, length, cancellationToken), 0);
 
-    private async Task ContinueAsync(SftpClient c, string rel, Stream input, long offset, SftpUploadCheckpoints? checkpoints, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await SftpOffsetWriter.WriteAsync(c, Full(rel), input, offset, checkpoints is null ? null : checkpoints.Acknowledged, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (SftpSessionAccess.IsUnbound(ex))
-        {
-            // This SSH.NET moved the internals the offset writer uses: from now on part files start over.
-            _offsetWritesUnavailable = $"{ex.GetType().Name}: {ex.Message}";
-            throw FerryException.Transient(ErrorCodes.ResumeFailed,
-                $"{Describe(rel)}: continuing the part file needs SSH.NET internals this version does not have ({ex.Message}); the next attempt starts over", ex);
-        }
-    }
-
-    /// <summary>Null while part files can be continued with the SSH.NET in use; otherwise why not.</summary>
-    internal static string? OffsetWritesUnavailable => _offsetWritesUnavailable;
+    /// <summary>Null while files are written through <see cref="SftpCallbackWriter"/> (and part files can be continued); otherwise why not.</summary>
+    internal static string? WriterUnavailable => _writerUnavailable;
 }

@@ -48,6 +48,7 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
     [
         .. SftpDirectStat.FallbackReason is { } stat ? [$"stats through SSH.NET's two-request GetAttributes ({stat})"] : Array.Empty<string>(),
         .. SftpFileRequests.FallbackReason is { } reads ? [$"reads through SSH.NET's SftpFileStream ({reads})"] : Array.Empty<string>(),
+        .. _writerUnavailable is { } writes ? [$"writes through SSH.NET's UploadFile, 32 KiB a request, and part files start over ({writes})"] : Array.Empty<string>(),
     ];
 
     public string Describe(string path) =>

@@ -22,10 +22,23 @@ internal readonly record struct SftpChunk(byte[]? Buffer, int Count)
     }
 }
 
+/// <summary>How a file is opened for writing.</summary>
+internal enum SftpOpenMode
+{
+    /// <summary>Created, or truncated if it exists.</summary>
+    Replace,
+
+    /// <summary>Created; the server refuses if something is already there.</summary>
+    CreateOnly,
+
+    /// <summary>As it is (a part file being continued): not created, not truncated.</summary>
+    Existing,
+}
+
 /// <summary>
 /// Open, read and close as single SFTP requests answered by callback (<see cref="SftpAnswer{T}"/>),
 /// built from SSH.NET's internal request types (<see cref="SftpSessionAccess"/>): what
-/// <see cref="SftpCallbackReadStream"/> reads a file with.
+/// <see cref="SftpCallbackReadStream"/> reads a file with, and <see cref="SftpCallbackWriter"/> opens and closes one.
 /// </summary>
 internal static class SftpFileRequests
 {
@@ -50,7 +63,10 @@ internal static class SftpFileRequests
         : Type.GetType(Requests + "SftpOpenRequest, Renci.SshNet", throwOnError: false)?.GetConstructor(
             [typeof(uint), typeof(uint), typeof(string), typeof(Encoding), FlagsType, HandleActionType, StatusActionType]);
 
-    private static readonly object? ReadFlag = FlagsType is null ? null : Enum.ToObject(FlagsType, 1); // SSH_FXF_READ
+    private static readonly object? ReadFlag = FlagsType is null ? null : Enum.ToObject(FlagsType, 0x01); // SSH_FXF_READ
+    private static readonly object? ReplaceFlags = FlagsType is null ? null : Enum.ToObject(FlagsType, 0x02 | 0x08 | 0x10); // WRITE | CREAT | TRUNC
+    private static readonly object? CreateOnlyFlags = FlagsType is null ? null : Enum.ToObject(FlagsType, 0x02 | 0x08 | 0x20); // WRITE | CREAT | EXCL
+    private static readonly object? ExistingFlags = FlagsType is null ? null : Enum.ToObject(FlagsType, 0x02); // WRITE
 
     private static volatile bool _unavailable = Missing() is not null;
 
@@ -71,11 +87,18 @@ internal static class SftpFileRequests
         SftpSessionAccess.Missing ?? (OpenConstructor is null || DataActionType is null ? "no SftpOpenRequest(..., Flags, ...) or SftpDataResponse" : null);
 
     /// <summary>Opens <paramref name="path"/> for reading; the answer is the handle.</summary>
+    public static Task<byte[]> OpenForReadAsync(object session, string path, TimeSpan timeout, CancellationToken cancellationToken) =>
+        OpenAsync(session, path, ReadFlag, timeout, cancellationToken);
+
+    /// <summary>Opens <paramref name="path"/> for writing as <paramref name="mode"/> says; the answer is the handle.</summary>
+    public static Task<byte[]> OpenForWriteAsync(object session, string path, SftpOpenMode mode, TimeSpan timeout, CancellationToken cancellationToken) =>
+        OpenAsync(session, path, mode switch { SftpOpenMode.CreateOnly => CreateOnlyFlags, SftpOpenMode.Existing => ExistingFlags, _ => ReplaceFlags }, timeout, cancellationToken);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static Task<byte[]> OpenForReadAsync(object session, string path, TimeSpan timeout, CancellationToken cancellationToken)
+    private static Task<byte[]> OpenAsync(object session, string path, object? flags, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var answer = new OpenAnswer(path);
-        var request = OpenConstructor!.Invoke([SftpSessionAccess.ProtocolVersion(session), SftpSessionAccess.NextRequestId(session), path, SftpSessionAccess.Encoding(session), ReadFlag,
+        var request = OpenConstructor!.Invoke([SftpSessionAccess.ProtocolVersion(session), SftpSessionAccess.NextRequestId(session), path, SftpSessionAccess.Encoding(session), flags,
             SftpAnswer<byte[]>.Callback(HandleActionType!, answer, OpenAnswer.OnHandleMethod), SftpAnswer<byte[]>.Callback(StatusActionType!, answer, OpenAnswer.OnStatusMethod)]);
         SftpSessionAccess.SendRequest(session, request);
         return answer.Result.WaitAsync(session, timeout, cancellationToken);

@@ -7,9 +7,9 @@ using Renci.SshNet.Common;
 namespace Ferry.Connectors.Sftp;
 
 /// <summary>
-/// SSH.NET's internal SFTP session, for what its public API cannot do: a stat in one request
-/// answered through a callback (<see cref="SftpDirectStat"/>, <see cref="SftpAnswer{T}"/>) and
-/// pipelined writes from an offset (<see cref="SftpOffsetWriter"/>).
+/// SSH.NET's internal SFTP session, for what its public API cannot do: requests answered through
+/// a callback (<see cref="SftpAnswer{T}"/>) - a stat in one request (<see cref="SftpDirectStat"/>),
+/// reads (<see cref="SftpCallbackReadStream"/>) and writes (<see cref="SftpCallbackWriter"/>) of up to 255 KiB.
 /// The methods are reached through <see cref="UnsafeAccessorAttribute"/>, which calls them on
 /// whatever object it is given, unchecked: <see cref="Session"/> hands out only an object of
 /// exactly SSH.NET's session type. If an SSH.NET upgrade moves these internals, the accessors

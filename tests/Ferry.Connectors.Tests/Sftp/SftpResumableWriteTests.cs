@@ -14,7 +14,7 @@ public sealed class SftpResumableWriteTests(Rig rig)
     [Fact]
     public async Task InterruptedWrite_KeepsItsPartFile_AndContinuesItByteExact_ReadingOnlyTheRest()
     {
-        Assert.True(SftpConnector.OffsetWritesUnavailable is null, SftpConnector.OffsetWritesUnavailable);
+        Assert.True(SftpConnector.WriterUnavailable is null, SftpConnector.WriterUnavailable);
         var options = rig.Sftp.KeyUser();
         await using var c = new SftpConnector(options);
         var checkpoint = await InterruptedWriteAsync(c, "out.bin.part", failAfter: 21 * MiB);

@@ -5,7 +5,8 @@ using Renci.SshNet;
 namespace Ferry.Connectors.Sftp;
 
 /// <summary>
-/// Writes a file as SFTP write requests of up to <see cref="WriteLength"/> bytes, sent one after
+/// Writes a file as SFTP write requests of up to <see cref="WriteLength"/> bytes (to servers that
+/// take them: <see cref="WriteLengthFor"/>), sent one after
 /// another from the caller's (blocking) thread and answered by callback on SSH.NET's receive
 /// thread (<see cref="SftpAnswer{T}"/>). SSH.NET's <c>UploadFile</c> caps each write at the SSH
 /// channel's packet size (32 KiB for OpenSSH), so the server answers, and SSH.NET's receive thread
@@ -17,8 +18,24 @@ namespace Ferry.Connectors.Sftp;
 /// </summary>
 internal static class SftpCallbackWriter
 {
-    /// <summary>OpenSSH's sftp-server refuses messages over 256 KiB; the write's header takes the rest.</summary>
+    /// <summary>
+    /// The largest write OpenSSH's sftp-server takes: its messages are at most 256 KiB, and its
+    /// limits@openssh.com answer names 255 KiB as the longest write.
+    /// </summary>
     public const int WriteLength = 255 * 1024;
+
+    /// <summary>
+    /// The write length for a server: <see cref="WriteLength"/> for one that names the
+    /// limits@openssh.com extension (OpenSSH 8.6 and later: its sftp-server); otherwise what SSH.NET's
+    /// <c>UploadFile</c> would use, one SSH channel packet (<paramref name="packetWriteLength"/>),
+    /// because the SFTP drafts promise only messages of 34,000 bytes and a server may drop the
+    /// connection over a longer one.
+    /// </summary>
+    public static int WriteLengthFor(IDictionary<string, string>? serverExtensions, uint packetWriteLength) =>
+        serverExtensions?.ContainsKey("limits@openssh.com") == true ? WriteLength : (int)Math.Min(packetWriteLength, WriteLength);
+
+    // What UploadFile asks SSH.NET for (its buffer size); the channel's packet size caps it.
+    private const uint UploadBufferSize = 256 * 1024;
 
     private const string BufferType = "Renci.SshNet.Sftp.Requests.SftpWriteRequestBuffer, Renci.SshNet";
     private const string StatusAction = "System.Action`1[[Renci.SshNet.Sftp.Responses.SftpStatusResponse, Renci.SshNet]]";
@@ -42,7 +59,8 @@ internal static class SftpCallbackWriter
         try
         {
             // Sending blocks while the channel's window is closed, and the source is read synchronously: on an SFTP call thread.
-            var writes = await SftpBlockingCalls.Run(() => Send(session, handle, input, offset, acknowledged), CancellationToken.None).ConfigureAwait(false);
+            var writeLength = WriteLengthFor(SftpSessionAccess.Extensions(session), SftpSessionAccess.OptimalWriteLength(session, UploadBufferSize, handle));
+            var writes = await SftpBlockingCalls.Run(() => Send(session, handle, input, offset, writeLength, acknowledged), CancellationToken.None).ConfigureAwait(false);
             await writes.WaitAsync(session, client.OperationTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -60,16 +78,16 @@ internal static class SftpCallbackWriter
     /// Sends the writes (reading <paramref name="input"/> synchronously) and returns the answer that
     /// completes once the server has confirmed them all, or fails with its first refusal.
     /// </summary>
-    private static SftpAnswer<long> Send(object session, byte[] handle, Stream input, long offset, Action<long>? acknowledged)
+    private static SftpAnswer<long> Send(object session, byte[] handle, Stream input, long offset, int writeLength, Action<long>? acknowledged)
     {
         var writes = new Writes(acknowledged);
-        var buffer = NewBuffer(handle, WriteLength, usePool: true);
+        var buffer = NewBuffer(handle, writeLength, usePool: true);
         try
         {
             var data = DataOf(buffer);
             var position = offset;
             int read;
-            while (!writes.Result.Task.IsCompleted && (read = ReadFull(input, data.Array!, data.Offset, WriteLength)) > 0)
+            while (!writes.Result.Task.IsCompleted && (read = ReadFull(input, data.Array!, data.Offset, writeLength)) > 0)
             {
                 SetServerFileOffset(buffer, (ulong)position);
                 SetDataLength(buffer, read);

@@ -99,6 +99,14 @@ internal static class SftpSessionAccess
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_encoding")]
     public static extern ref Encoding Encoding([UnsafeAccessorType(SessionTypeName)] object session);
 
+    /// <summary>The extensions the server named in its version answer (name to data), e.g. limits@openssh.com.</summary>
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_supportedExtensions")]
+    public static extern ref IDictionary<string, string>? Extensions([UnsafeAccessorType(SessionTypeName)] object session);
+
+    /// <summary>SSH.NET's write length for <c>UploadFile</c>: the buffer size, capped by the channel's packet size less a write's header.</summary>
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "CalculateOptimalWriteLength")]
+    public static extern uint OptimalWriteLength([UnsafeAccessorType(SessionTypeName)] object session, uint bufferSize, byte[] handle);
+
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_errorOccurredWaitHandle")]
     private static extern ref EventWaitHandle? ErrorOccurred([UnsafeAccessorType(SubsystemTypeName)] object session);
 

@@ -105,7 +105,7 @@ internal static class SftpCallbackWriter
         }
     }
 
-    // UploadFile needs whole buffers too: a short read would make a short write, which is correct but costs a request.
+    // Whole buffers: a short read would make a short write, correct but one more request and answer.
     private static int ReadFull(Stream input, byte[] buffer, int offset, int count)
     {
         var total = 0;

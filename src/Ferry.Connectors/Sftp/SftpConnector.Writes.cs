@@ -9,8 +9,8 @@ namespace Ferry.Connectors.Sftp;
 
 /// <summary>
 /// Writing a file: opened (created or truncated; created only, for an exclusive create; as it is,
-/// to continue a part file) and written through <see cref="SftpCallbackWriter"/>, 255 KiB per SFTP
-/// write, answered by callback. SSH.NET's <c>UploadFile</c> (32 KiB writes) stays as the fallback
+/// to continue a part file) and written through <see cref="SftpCallbackWriter"/>: SFTP writes of
+/// 255 KiB to OpenSSH 8.6 and later (one channel packet to other servers), answered by callback. SSH.NET's <c>UploadFile</c> (32 KiB writes) stays as the fallback
 /// for new files if an SSH.NET upgrade moves the internals the writer uses; part files then start
 /// over. Part files outlive a failed attempt and are continued by the next
 /// (<see cref="IResumableWrites"/>): a write asked for checkpoints reports one whenever the server

@@ -65,13 +65,25 @@ internal static class SftpCallbackWriter
         }
         catch
         {
-            // The close goes out after any write still in flight; if the connection is gone, so is the handle.
-            _ = SftpFileRequests.CloseAsync(session, handle, client.OperationTimeout, CancellationToken.None)
-                .ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            // The close goes out after any write still in flight. Sending it can itself throw (the
+            // connection is gone, and the handle with it): the write's own error is what counts.
+            _ = CloseQuietlyAsync(session, handle, client.OperationTimeout);
             throw;
         }
 
         await SftpFileRequests.CloseAsync(session, handle, client.OperationTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task CloseQuietlyAsync(object session, byte[] handle, TimeSpan timeout)
+    {
+        try
+        {
+            await SftpFileRequests.CloseAsync(session, handle, timeout, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // See the caller: nothing more to do with a handle on a failed write.
+        }
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using Ferry.Core.Streams;
 using Renci.SshNet;
 
 namespace Ferry.Connectors.Sftp;
@@ -34,6 +35,9 @@ internal static class SftpCallbackWriter
     public static int WriteLengthFor(IDictionary<string, string>? serverExtensions, uint packetWriteLength) =>
         serverExtensions?.ContainsKey("limits@openssh.com") == true ? WriteLength : (int)Math.Min(packetWriteLength, WriteLength);
 
+    /// <summary>Request buffers the source is read ahead into: 1 MiB at 255 KiB a write.</summary>
+    private const int ReadAheadBuffers = 4;
+
     // What UploadFile asks SSH.NET for (its buffer size); the channel's packet size caps it.
     private const uint UploadBufferSize = 256 * 1024;
 
@@ -48,19 +52,21 @@ internal static class SftpCallbackWriter
     /// <summary>
     /// Opens <paramref name="fullPath"/> as <paramref name="mode"/> says and writes everything
     /// <paramref name="input"/> yields into it from <paramref name="offset"/> on, then closes it.
+    /// <paramref name="length"/> is the size the file should reach (it sizes the read-ahead).
     /// <paramref name="acknowledged"/> hears, in order and on SSH.NET's receive thread, each offset
     /// up to which the server has confirmed every write.
     /// </summary>
-    public static async Task WriteAsync(SftpClient client, string fullPath, SftpOpenMode mode, Stream input, long offset, Action<long>? acknowledged,
+    public static async Task WriteAsync(SftpClient client, string fullPath, SftpOpenMode mode, Stream input, long offset, long length, Action<long>? acknowledged,
         CancellationToken cancellationToken)
     {
         var session = SftpSessionAccess.Session(client);
         var handle = await SftpFileRequests.OpenForWriteAsync(session, fullPath, mode, client.OperationTimeout, cancellationToken).ConfigureAwait(false);
         try
         {
-            // Sending blocks while the channel's window is closed, and the source is read synchronously: on an SFTP call thread.
+            // Sending blocks while the channel's window is closed: on an SFTP call thread.
             var writeLength = WriteLengthFor(SftpSessionAccess.Extensions(session), SftpSessionAccess.OptimalWriteLength(session, UploadBufferSize, handle));
-            var writes = await SftpBlockingCalls.Run(() => Send(session, handle, input, offset, writeLength, acknowledged), CancellationToken.None).ConfigureAwait(false);
+            var writes = await SftpBlockingCalls.Run(() => Send(session, handle, input, offset, length - offset, writeLength, acknowledged, cancellationToken), CancellationToken.None)
+                .ConfigureAwait(false);
             await writes.WaitAsync(session, client.OperationTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -87,25 +93,38 @@ internal static class SftpCallbackWriter
     }
 
     /// <summary>
-    /// Sends the writes (reading <paramref name="input"/> synchronously) and returns the answer that
-    /// completes once the server has confirmed them all, or fails with its first refusal.
+    /// Sends the writes and returns the answer that completes once the server has confirmed them
+    /// all, or fails with its first refusal. <paramref name="input"/> is read ahead
+    /// (<see cref="ReadAhead"/>) into a ring of request buffers: receiving and hashing the source
+    /// overlap with encrypting and sending what was read before.
     /// </summary>
-    private static SftpAnswer<long> Send(object session, byte[] handle, Stream input, long offset, int writeLength, Action<long>? acknowledged)
+    private static SftpAnswer<long> Send(object session, byte[] handle, Stream input, long offset, long length, int writeLength, Action<long>? acknowledged,
+        CancellationToken cancellationToken)
     {
         var writes = new Writes(acknowledged);
-        var buffer = NewBuffer(handle, writeLength, usePool: true);
+        // One more than the writes the file needs: the read that finds its end.
+        var ring = (int)Math.Clamp((length / writeLength) + 1, 1, ReadAheadBuffers);
+        var buffers = new object[ring];
+        var readAhead = (ReadAhead?)null;
         try
         {
-            var data = DataOf(buffer);
-            var position = offset;
-            int read;
-            while (!writes.Result.Task.IsCompleted && (read = ReadFull(input, data.Array!, data.Offset, writeLength)) > 0)
+            for (var i = 0; i < ring; i++)
             {
+                buffers[i] = NewBuffer(handle, writeLength, usePool: true);
+            }
+
+            // A pooled buffer may hold more than asked for: each write carries writeLength bytes at most.
+            readAhead = new ReadAhead(input, [.. buffers.Select(b => DataOf(b).Slice(0, writeLength))], cancellationToken);
+            var position = offset;
+            while (!writes.Result.Task.IsCompleted && readAhead.Take() is { Length: > 0 } filled)
+            {
+                var buffer = buffers[filled.Index];
                 SetServerFileOffset(buffer, (ulong)position);
-                SetDataLength(buffer, read);
-                position += read;
+                SetDataLength(buffer, filled.Length);
+                position += filled.Length;
                 writes.Sending();
                 RequestWrite(session, buffer, SftpAnswer<long>.Callback(StatusActionType!, new Answer(writes, position), Answer.OnStatusMethod));
+                readAhead.Release();
             }
 
             writes.AllSent(position);
@@ -113,21 +132,15 @@ internal static class SftpCallbackWriter
         }
         finally
         {
-            ((IDisposable)buffer).Dispose();
+            // A buffer the reader may still be filling goes to the garbage collector, not back to the pool.
+            if (readAhead?.Stop(TimeSpan.FromSeconds(5)) != false)
+            {
+                foreach (var buffer in buffers.OfType<IDisposable>())
+                {
+                    buffer.Dispose();
+                }
+            }
         }
-    }
-
-    // Whole buffers: a short read would make a short write, correct but one more request and answer.
-    private static int ReadFull(Stream input, byte[] buffer, int offset, int count)
-    {
-        var total = 0;
-        int read;
-        while (total < count && (read = input.Read(buffer, offset + total, count - total)) > 0)
-        {
-            total += read;
-        }
-
-        return total;
     }
 
     /// <summary>The writes of one file: how many are unanswered, and the outcome once all are answered.</summary>

@@ -37,7 +37,7 @@ public sealed partial class SftpConnector : IResumableWrites
         {
             try
             {
-                await WriteFileAsync(c, rel, input, resumeAt, options.CreateOnly, checkpoints, () => source.Position == resumeAt, cancellationToken).ConfigureAwait(false);
+                await WriteFileAsync(c, rel, input, resumeAt, length, options.CreateOnly, checkpoints, () => source.Position == resumeAt, cancellationToken).ConfigureAwait(false);
             }
             catch (SshException) when (options.CreateOnly && source.Position == 0)
             {
@@ -75,11 +75,11 @@ public sealed partial class SftpConnector : IResumableWrites
 
     /// <summary>
     /// Opens the file and writes <paramref name="input"/> into it from <paramref name="offset"/>
-    /// (0: a new file). <paramref name="untouched"/> tells whether nothing has been read from the
+    /// (0: a new file) up to <paramref name="length"/>. <paramref name="untouched"/> tells whether nothing has been read from the
     /// source yet, so a writer that finds SSH.NET's internals gone can still hand a new file to
     /// <c>UploadFile</c>.
     /// </summary>
-    private async Task WriteFileAsync(SftpClient c, string rel, Stream input, long offset, bool createOnly, SftpUploadCheckpoints? checkpoints,
+    private async Task WriteFileAsync(SftpClient c, string rel, Stream input, long offset, long length, bool createOnly, SftpUploadCheckpoints? checkpoints,
         Func<bool> untouched, CancellationToken cancellationToken)
     {
         if (_writerUnavailable is null)
@@ -87,7 +87,7 @@ public sealed partial class SftpConnector : IResumableWrites
             try
             {
                 var mode = offset > 0 ? SftpOpenMode.Existing : createOnly ? SftpOpenMode.CreateOnly : SftpOpenMode.Replace;
-                await SftpCallbackWriter.WriteAsync(c, Full(rel), mode, input, offset, checkpoints is null ? null : checkpoints.Acknowledged, cancellationToken)
+                await SftpCallbackWriter.WriteAsync(c, Full(rel), mode, input, offset, length, checkpoints is null ? null : checkpoints.Acknowledged, cancellationToken)
                     .ConfigureAwait(false);
                 return;
             }

@@ -48,7 +48,7 @@ public sealed class SftpCallbackWriterTests(Rig rig)
         client.Connect();
         var acknowledged = new List<long>();
 
-        await SftpCallbackWriter.WriteAsync(client, directory + "/acks.bin", SftpOpenMode.Replace, new RandomData(length, seed: 5), 0, acknowledged.Add, default);
+        await SftpCallbackWriter.WriteAsync(client, directory + "/acks.bin", SftpOpenMode.Replace, new RandomData(length, seed: 5), 0, length, acknowledged.Add, default);
 
         // OpenSSH's sftp-server refuses a message over 256 KiB, so eleven answers are eleven accepted writes of up to 255 KiB.
         Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i * Chunk).Append(length), acknowledged);

@@ -1,5 +1,6 @@
 using Ferry.Connectors.Endpoints;
 using Ferry.Connectors.Local;
+using Ferry.Connectors.Sftp;
 using Ferry.Connectors.Sqs;
 using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
@@ -91,6 +92,12 @@ public static class FerryHost
         {
             logger.LogWarning("No Ferry:SecretKey configured: generated one into {Path}. Secrets at rest are only as safe as that file; set FERRY__SECRETKEY in production and back it up.",
                 Path.Combine(data.Root, "secret.key"));
+        }
+
+        foreach (var fallback in SftpConnector.Fallbacks)
+        {
+            // Only a build that trimmed SSH.NET's internals, or an SSH.NET that moved them, gets here; `ferry copy` warns the same way.
+            logger.LogWarning("SFTP transfers work but run slower than they should: {Fallback}", fallback);
         }
 
         await app.StartAsync().ConfigureAwait(false);

@@ -29,6 +29,9 @@ public sealed class S3Server : IAsyncLifetime
 
     public string OtherSecretKey => _env["S3_OTHER_SECRET_KEY"];
 
+    /// <summary>The SSE-KMS key RGW's "testing" key backend holds (see rig/s3/start).</summary>
+    public string KmsKeyId => _env["S3_KMS_KEY_ID"];
+
     public AmazonS3Client Client { get; private set; } = null!;
 
     public async Task InitializeAsync()

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Amazon.Runtime;
+using Amazon.S3;
 using Amazon.S3.Model;
 using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
@@ -82,6 +84,7 @@ public sealed partial class S3Connector : IResumableWrites
         }
 
         var response = await RunAsync(where, () => _s3.PutObjectAsync(put, cancellationToken), cancellationToken).ConfigureAwait(false);
+        await EnsureEncryptedAsync(key, response.ServerSideEncryptionMethod, where).ConfigureAwait(false);
         var md5Hex = Convert.ToHexStringLower(md5);
         var etag = Unquote(response.ETag);
         if (string.IsNullOrEmpty(etag))
@@ -116,6 +119,8 @@ public sealed partial class S3Connector : IResumableWrites
             throw FerryException.Transient(ErrorCodes.SizeMismatch, $"{where}: wrote {length} bytes but the store reports {head.ContentLength}");
         }
 
+        await EnsureEncryptedAsync(key, head.ServerSideEncryptionMethod, where).ConfigureAwait(false);
+
         if (expectedETag is null || _options.Encryption == S3Encryption.Kms || string.IsNullOrEmpty(etag))
         {
             return (etag, false);
@@ -129,6 +134,36 @@ public sealed partial class S3Connector : IResumableWrites
 
         return (etag, true);
     }
+
+    /// <summary>
+    /// Removes the object just written and fails with ENCRYPTION_NOT_APPLIED if the store did not
+    /// encrypt it as the endpoint asks: a store that ignores the request (Ceph RGW 16 ignores SSE-S3
+    /// on every write, and SSE-KMS on CopyObject) must not be left holding the plaintext.
+    /// </summary>
+    private async Task EnsureEncryptedAsync(string key, ServerSideEncryptionMethod? reported, string where)
+    {
+        if (S3EncryptionSettings.Satisfied(_options, reported))
+        {
+            return;
+        }
+
+        try
+        {
+            await _s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _options.Bucket, Key = key }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AmazonServiceException or HttpRequestException or IOException or OperationCanceledException)
+        {
+            throw FerryException.Permanent(ErrorCodes.EncryptionNotApplied,
+                $"{where}: the store kept the object without the server-side encryption the endpoint asks for ({Asked}; it reports {Reported(reported)}), and removing it failed ({ex.Message}); remove it by hand", ex);
+        }
+
+        throw FerryException.Permanent(ErrorCodes.EncryptionNotApplied,
+            $"{where}: the store kept the object without the server-side encryption the endpoint asks for ({Asked}; it reports {Reported(reported)}), so Ferry removed it. This store does not honour that setting here.");
+    }
+
+    private string Asked => _options.Encryption == S3Encryption.Kms ? "SSE-KMS" : "SSE-S3";
+
+    private static string Reported(ServerSideEncryptionMethod? reported) => reported?.Value is { Length: > 0 } v ? v : "none";
 
     public async Task<bool> CanResumeAsync(WriteCheckpoint checkpoint, long length, CancellationToken cancellationToken)
     {

@@ -204,6 +204,12 @@ public sealed partial class S3Connector : IConnector, IServerSideCopy, IMultipar
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Set once a copy inside the store came back without the endpoint's server-side encryption:
+    /// copies then stream through Ferry (<see cref="S3ServerSideCopier"/>).
+    /// </summary>
+    internal bool CopyIgnoresEncryption { get; set; }
+
     public bool CanCopyFrom(IConnector source) =>
         source is S3Connector other
         && string.Equals(other._options.ServiceUrl?.TrimEnd('/'), _options.ServiceUrl?.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)

@@ -39,6 +39,13 @@ internal static class S3Errors
     {
         var code = se.ErrorCode ?? "";
         var detail = string.IsNullOrEmpty(se.Message) ? code : $"{code}: {se.Message}";
+        if (code.StartsWith("KMS.", StringComparison.Ordinal) || se.Message?.Contains("kms-keyid", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            // AWS names KMS failures "KMS.*"; Ceph RGW answers an unknown key with InvalidAccessKeyId and names the key id.
+            return FerryException.Permanent(ErrorCodes.InvalidConfiguration,
+                $"{where}: the store cannot use the endpoint's KMS key ({detail}). Check kms_key_id, and that the key exists, is enabled and may be used.", se);
+        }
+
         switch (code)
         {
             case "NoSuchKey":

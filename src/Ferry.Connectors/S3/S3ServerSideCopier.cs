@@ -8,7 +8,8 @@ namespace Ferry.Connectors.S3;
 /// <summary>
 /// Copies an object inside one store: CopyObject up to <see cref="S3EndpointOptions.CopyObjectMax"/>
 /// (S3 allows 5 GiB), parallel UploadPartCopy above it. No bytes pass through Ferry. Metadata,
-/// including Ferry's recorded SHA-256, travels with the object.
+/// including Ferry's recorded SHA-256, travels with the object. Where the store ignores the
+/// endpoint's server-side encryption on copies, the copy streams through Ferry instead.
 /// </summary>
 internal sealed class S3ServerSideCopier
 {
@@ -37,6 +38,11 @@ internal sealed class S3ServerSideCopier
         if (options.CreateOnly && await _target.StatAsync(targetPath, cancellationToken).ConfigureAwait(false) is not null)
         {
             throw FerryException.Permanent(ErrorCodes.AlreadyExists, $"{where} already exists");
+        }
+
+        if (_target.CopyIgnoresEncryption)
+        {
+            return await StreamAsync(source, sourcePath, targetPath, size, options, cancellationToken).ConfigureAwait(false);
         }
 
         string? expectedETag;
@@ -69,8 +75,26 @@ internal sealed class S3ServerSideCopier
             expectedETag = await CopyInPartsAsync(source, sourceKey, targetKey, size, sourceETag, head, options, where, cancellationToken).ConfigureAwait(false);
         }
 
-        var (etag, verified) = await _target.VerifyStoredAsync(targetKey, size, expectedETag, where, cancellationToken).ConfigureAwait(false);
-        return new WriteResult(size, sha256, etag, verified);
+        try
+        {
+            var (etag, verified) = await _target.VerifyStoredAsync(targetKey, size, expectedETag, where, cancellationToken).ConfigureAwait(false);
+            return new WriteResult(size, sha256, etag, verified);
+        }
+        catch (FerryException e) when (e.Code == ErrorCodes.EncryptionNotApplied)
+        {
+            // The store copied but did not encrypt (Ceph RGW 16 ignores SSE on CopyObject) and the
+            // copy is gone again: send the bytes through Ferry, which the store does encrypt, from
+            // now on for this endpoint. CreateOnly was checked above; whatever is there now is that
+            // copy, if removing it failed, and is overwritten.
+            _target.CopyIgnoresEncryption = true;
+            return await StreamAsync(source, sourcePath, targetPath, size, options with { CreateOnly = false }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<WriteResult> StreamAsync(S3Connector source, string sourcePath, string targetPath, long size, WriteOptions options, CancellationToken cancellationToken)
+    {
+        await using var read = await source.OpenReadAsync(sourcePath, 0, null, cancellationToken).ConfigureAwait(false);
+        return await _target.WriteAsync(targetPath, read, size, options, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<string> CopyInPartsAsync(

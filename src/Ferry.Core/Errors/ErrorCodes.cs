@@ -21,6 +21,9 @@ public static class ErrorCodes
     public const string Unsupported = "UNSUPPORTED";
     public const string TooLarge = "TOO_LARGE";
 
+    /// <summary>The store kept an object without the server-side encryption the endpoint asks for (Ferry removed it).</summary>
+    public const string EncryptionNotApplied = "ENCRYPTION_NOT_APPLIED";
+
     /// <summary>The file was delivered and verified, but deleting or archiving the source failed.</summary>
     public const string PostActionFailed = "POST_ACTION_FAILED";
 

@@ -153,17 +153,11 @@ public sealed partial class S3Connector : IResumableWrites
         }
         catch (Exception ex) when (ex is AmazonServiceException or HttpRequestException or IOException or OperationCanceledException)
         {
-            throw FerryException.Permanent(ErrorCodes.EncryptionNotApplied,
-                $"{where}: the store kept the object without the server-side encryption the endpoint asks for ({Asked}; it reports {Reported(reported)}), and removing it failed ({ex.Message}); remove it by hand", ex);
+            throw S3EncryptionSettings.NotApplied(_options, reported, where, "kept the object", $"and removing it failed ({ex.Message}): remove it by hand", ex);
         }
 
-        throw FerryException.Permanent(ErrorCodes.EncryptionNotApplied,
-            $"{where}: the store kept the object without the server-side encryption the endpoint asks for ({Asked}; it reports {Reported(reported)}), so Ferry removed it. This store does not honour that setting here.");
+        throw S3EncryptionSettings.NotApplied(_options, reported, where, "kept the object", "so Ferry removed it");
     }
-
-    private string Asked => _options.Encryption == S3Encryption.Kms ? "SSE-KMS" : "SSE-S3";
-
-    private static string Reported(ServerSideEncryptionMethod? reported) => reported?.Value is { Length: > 0 } v ? v : "none";
 
     public async Task<bool> CanResumeAsync(WriteCheckpoint checkpoint, long length, CancellationToken cancellationToken)
     {

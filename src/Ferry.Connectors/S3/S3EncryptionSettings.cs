@@ -1,5 +1,6 @@
 using Amazon.S3;
 using Amazon.S3.Model;
+using Ferry.Core.Errors;
 
 namespace Ferry.Connectors.S3;
 
@@ -26,6 +27,12 @@ internal static class S3EncryptionSettings
         S3Encryption.Kms => reported?.Value?.StartsWith("aws:kms", StringComparison.Ordinal) == true,
         _ => true,
     };
+
+    /// <summary>ENCRYPTION_NOT_APPLIED: the store <paramref name="did"/> without the encryption the endpoint asks for; <paramref name="then"/> says what Ferry did about it.</summary>
+    public static FerryException NotApplied(S3EndpointOptions o, ServerSideEncryptionMethod? reported, string where, string did, string then, Exception? inner = null) =>
+        FerryException.Permanent(ErrorCodes.EncryptionNotApplied,
+            $"{where}: the store {did} without the server-side encryption the endpoint asks for ({(o.Encryption == S3Encryption.Kms ? "SSE-KMS" : "SSE-S3")}; "
+            + $"it reports {(reported?.Value is { Length: > 0 } v ? v : "none")}), {then}. This store does not honour that setting here.", inner);
 
     /// <summary>Null leaves the bucket's default encryption in force.</summary>
     private static (ServerSideEncryptionMethod? Method, string? KmsKeyId) For(S3EndpointOptions o) => o.Encryption switch

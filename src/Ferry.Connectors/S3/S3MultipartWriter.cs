@@ -148,6 +148,13 @@ internal sealed class S3MultipartWriter
         }
 
         var response = await S3Connector.RunAsync(where, () => _s3.InitiateMultipartUploadAsync(create, cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (!S3EncryptionSettings.Satisfied(_options, response.ServerSideEncryptionMethod))
+        {
+            // The store says now what it would do with the parts: stop before sending any.
+            await AbortQuietlyAsync(key, response.UploadId).ConfigureAwait(false);
+            throw S3EncryptionSettings.NotApplied(_options, response.ServerSideEncryptionMethod, where, "accepted the upload", "so Ferry aborted it before sending anything");
+        }
+
         return response.UploadId;
     }
 

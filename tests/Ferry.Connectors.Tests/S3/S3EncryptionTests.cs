@@ -75,6 +75,9 @@ public sealed class S3EncryptionTests(Rig rig) : IAsyncLifetime
         Assert.False(ex.IsTransient);
         Assert.Contains("SSE-S3; it reports none", ex.Message);
         Assert.Null(await c.StatAsync("plain.bin", default));
+        // A multipart upload is refused when it starts (the store answers without the encryption), not after its parts.
+        Assert.Empty((await rig.S3.Client.ListMultipartUploadsAsync(_bucket)).MultipartUploads ?? []);
+        Assert.Contains(length > 5 * MiB ? "aborted it before sending anything" : "so Ferry removed it", ex.Message);
     }
 
     [Fact]

@@ -9,8 +9,9 @@ namespace Ferry.Server.Api.Auth;
 /// <summary>
 /// Authenticates every /v1 request by its "Authorization: Bearer" token: the admin key from
 /// configuration, or a customer's API key found by its SHA-256. Keys found are cached for a few
-/// seconds so a busy client costs no store read per request; a revoked key stops working
-/// within <see cref="CacheFor"/>.
+/// seconds so a busy client costs no store read per request. A key revoked through this process
+/// stops working at once (<see cref="Forget"/>); one revoked through another process sharing the
+/// store, within <see cref="CacheFor"/>.
 /// </summary>
 internal sealed class ApiKeyAuthentication(ITenantStore tenants, string adminKey, TimeProvider time)
 {
@@ -71,6 +72,18 @@ internal sealed class ApiKeyAuthentication(ITenantStore tenants, string adminKey
         }
 
         return cached.Key is { IsActive: true } key ? new Caller(key.CustomerId, IsAdmin: false, key.KeyId) : null;
+    }
+
+    /// <summary>Drops the cached lookups of key <paramref name="keyId"/>, so its next request reads the store.</summary>
+    public void Forget(string keyId)
+    {
+        foreach (var (hash, cached) in _cache)
+        {
+            if (cached.Key?.KeyId == keyId)
+            {
+                _cache.TryRemove(hash, out _);
+            }
+        }
     }
 
     private static Task Reject(HttpContext context, string detail)

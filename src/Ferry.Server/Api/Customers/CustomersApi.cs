@@ -39,12 +39,15 @@ internal static partial class CustomersApi
             await tenants.GetCustomerAsync(customerId, ct).ConfigureAwait(false) is null
                 ? Problems.NotFound($"Customer {customerId}")
                 : Results.Ok(new { api_keys = (await tenants.ListApiKeysAsync(customerId, ct).ConfigureAwait(false)).Select(k => new ApiKeyView(k.KeyId, k.Name, k.CreatedAt, k.RevokedAt)) }));
-        group.MapDelete("/{customerId}/api-keys/{keyId}", async (string customerId, string keyId, ITenantStore tenants, IAuditLog audit, TimeProvider time, CancellationToken ct) =>
+        group.MapDelete("/{customerId}/api-keys/{keyId}", async (
+            string customerId, string keyId, ITenantStore tenants, IAuditLog audit, ApiKeyAuthentication auth, TimeProvider time, CancellationToken ct) =>
         {
             if (!await tenants.RevokeApiKeyAsync(customerId, keyId, time.GetUtcNow(), ct).ConfigureAwait(false))
             {
                 return Problems.NotFound($"API key {keyId} of customer {customerId}");
             }
+
+            auth.Forget(keyId);
 
             await audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), customerId, time.GetUtcNow(), "admin", "api_key.revoked", "api_key", keyId), ct).ConfigureAwait(false);
             return Results.NoContent();

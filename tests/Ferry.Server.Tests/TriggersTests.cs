@@ -132,6 +132,28 @@ public sealed class TriggersTests(Rig rig, SharedServer shared) : IClassFixture<
     }
 
     [Fact]
+    public async Task RotatingTheToken_RetiresTheOldOneAtOnce_AndShowsTheNewOneOnce()
+    {
+        var t = await SetUpAsync();
+        using var _ = t.Client;
+        Assert.Equal(HttpStatusCode.OK, (await PostRawAsync(t.Intake, Event(t.Bucket, "in/none.csv", "01"))).StatusCode);
+
+        var rotated = await t.Client.PostAsync($"v1/triggers/{t.TriggerId}/rotate-token", null);
+
+        Assert.True(rotated.Status == HttpStatusCode.OK, rotated.Text);
+        var intake = rotated.Body.GetProperty("intake").GetProperty("url").GetString()!;
+        Assert.NotEqual(t.Intake, intake);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PostRawAsync(t.Intake, Event(t.Bucket, "in/none.csv", "02"))).StatusCode);
+        Assert.Equal("ignored", Outcome(await PostEventAsync(intake, Event(t.Bucket, "in/none.csv", "03"))));
+        var shown = await t.Client.GetAsync($"v1/triggers/{t.TriggerId}");
+        Assert.False(shown.Body.TryGetProperty("intake", out var again) && again.ValueKind != JsonValueKind.Null, "the token is shown once");
+        using var stranger = await FerryClient.NewCustomerAsync(shared.Server);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.PostAsync($"v1/triggers/{t.TriggerId}/rotate-token", null)).Status);
+        var audit = await t.Client.GetAsync($"v1/audit?entity_id={t.TriggerId}");
+        Assert.Contains(audit.Body.GetProperty("entries").EnumerateArray(), e => e.GetProperty("action").GetString() == "trigger.token_rotated");
+    }
+
+    [Fact]
     public async Task BadTriggers_AreRefusedNamingTheField()
     {
         var t = await SetUpAsync();

@@ -32,6 +32,7 @@ internal static class TriggersApi
         group.MapPost("/{triggerId}/resume", (string triggerId, HttpContext http, [AsParameters] Services s, CancellationToken ct) =>
             SetStatusAsync(triggerId, TriggerStatus.Active, http, s, ct));
         group.MapPost("/{triggerId}/reconcile", ReconcileAsync);
+        group.MapPost("/{triggerId}/rotate-token", RotateTokenAsync);
     }
 
     internal sealed record Services(
@@ -73,8 +74,38 @@ internal static class TriggersApi
         await s.Triggers.CreateAsync(trigger, ct).ConfigureAwait(false);
         await AuditAsync(s, http, trigger, "trigger.created", ct).ConfigureAwait(false);
         IfMatch.SetETag(http, trigger.Version);
-        var intake = new IntakeView($"/v1/events/s3?trigger_id={trigger.TriggerId}&token={token}", token);
-        return Results.Created($"/v1/triggers/{trigger.TriggerId}", TriggerView.From(trigger, intake));
+        return Results.Created($"/v1/triggers/{trigger.TriggerId}", TriggerView.From(trigger, Intake(trigger, token)));
+    }
+
+    private static IntakeView Intake(Trigger trigger, string token) => new($"/v1/events/s3?trigger_id={trigger.TriggerId}&token={token}", token);
+
+    /// <summary>
+    /// Issues a new intake token (shown in this answer only) and retires the old one at once: for a
+    /// token that leaked, or a routine rotation. Whatever posts events (an RGW topic's push
+    /// endpoint, an SNS subscription) must be given the new URL.
+    /// </summary>
+    private static async Task<IResult> RotateTokenAsync(string triggerId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
+    {
+        if (await s.Triggers.GetAsync(Caller.CustomerOf(http), triggerId, ct).ConfigureAwait(false) is not { } current)
+        {
+            return Problems.NotFound($"Trigger {triggerId}");
+        }
+
+        if (IfMatch.Check(http, "trigger", current.Version, required: false) is { } precondition)
+        {
+            return precondition;
+        }
+
+        var token = Ids.New("fit_", 24);
+        var after = current with { IntakeTokenSha256 = HashToken(token), Version = current.Version + 1, UpdatedAt = s.Time.GetUtcNow() };
+        if (!await s.Triggers.UpdateAsync(after, current.Version, ct).ConfigureAwait(false))
+        {
+            return IfMatch.Conflict("Trigger", current.TriggerId);
+        }
+
+        await AuditAsync(s, http, after, "trigger.token_rotated", ct).ConfigureAwait(false);
+        IfMatch.SetETag(http, after.Version);
+        return Results.Ok(TriggerView.From(after, Intake(after, token)));
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, [AsParameters] Services s, string? cursor, int? limit, CancellationToken ct)

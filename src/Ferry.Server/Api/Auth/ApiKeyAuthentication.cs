@@ -18,6 +18,7 @@ internal sealed class ApiKeyAuthentication(ITenantStore tenants, string adminKey
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
     private readonly byte[] _adminKey = Encoding.UTF8.GetBytes(adminKey);
     private readonly ConcurrentDictionary<string, (ApiKey? Key, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+    private int _revocations;
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -62,13 +63,21 @@ internal sealed class ApiKeyAuthentication(ITenantStore tenants, string adminKey
         var now = time.GetUtcNow();
         if (!_cache.TryGetValue(hash, out var cached) || cached.Until <= now)
         {
+            var generation = Volatile.Read(ref _revocations);
             cached = (await tenants.FindApiKeyAsync(hash, cancellationToken).ConfigureAwait(false), now + CacheFor);
             if (_cache.Count > 10_000)
             {
                 _cache.Clear();
             }
 
+            // A revocation since the store was read may have been missed by that read: the answer
+            // serves this request but is not kept. (Stored first, checked after: a revocation
+            // that counts after this check removes the entry itself.)
             _cache[hash] = cached;
+            if (generation != Volatile.Read(ref _revocations))
+            {
+                _cache.TryRemove(hash, out _);
+            }
         }
 
         return cached.Key is { IsActive: true } key ? new Caller(key.CustomerId, IsAdmin: false, key.KeyId) : null;
@@ -77,6 +86,7 @@ internal sealed class ApiKeyAuthentication(ITenantStore tenants, string adminKey
     /// <summary>Drops the cached lookups of key <paramref name="keyId"/>, so its next request reads the store.</summary>
     public void Forget(string keyId)
     {
+        Interlocked.Increment(ref _revocations);
         foreach (var (hash, cached) in _cache)
         {
             if (cached.Key?.KeyId == keyId)

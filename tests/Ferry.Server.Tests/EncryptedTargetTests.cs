@@ -17,8 +17,8 @@ public sealed class EncryptedTargetTests(Rig rig, SharedServer shared) : IClassF
         await RandomData.WriteFileAsync(Path.Combine(dir, "in.bin"), 300_000, seed: 21);
         var bucket = await rig.S3.NewBucketAsync();
         var src = await client.RegisterSftpAsync(rig.Sftp, dir);
-        var kms = await RegisterAsync(client, bucket, "kms", rig.S3.KmsKeyId);
-        var sseS3 = await RegisterAsync(client, bucket, "s3", null);
+        var kms = await client.RegisterS3Async(rig.S3, bucket, encryption: "kms", kmsKeyId: rig.S3.KmsKeyId);
+        var sseS3 = await client.RegisterS3Async(rig.S3, bucket, encryption: "s3");
 
         var encrypted = await RunAsync(client, src, kms, "kms/in.bin");
         var refused = await RunAsync(client, src, sseS3, "s3/in.bin");
@@ -35,19 +35,6 @@ public sealed class EncryptedTargetTests(Rig rig, SharedServer shared) : IClassF
         Assert.Contains("SSE-S3; it reports none", refused.GetProperty("error_message").GetString());
         var listed = await rig.S3.Client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = bucket, Prefix = "s3/" });
         Assert.Empty(listed.S3Objects ?? []);
-    }
-
-    private async Task<string> RegisterAsync(FerryClient client, string bucket, string encryption, string? kmsKeyId)
-    {
-        var reply = await client.PostAsync("v1/endpoints", new
-        {
-            name = "encrypted " + encryption,
-            type = "s3",
-            s3 = new { bucket, region = "us-east-1", service_url = rig.S3.Endpoint, encryption, kms_key_id = kmsKeyId },
-            credentials = new { access_key_id = rig.S3.AccessKey, secret_access_key = rig.S3.SecretKey },
-        });
-        Assert.True(reply.Status == HttpStatusCode.Created, reply.Text);
-        return reply.Str("endpoint_id");
     }
 
     private static async Task<System.Text.Json.JsonElement> RunAsync(FerryClient client, string src, string dst, string dstPath)

@@ -90,7 +90,7 @@ public sealed class LocalConnector : IConnector, IAtomicRename, IHasFeatures
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            await using var source = new ExactLengthReadStream(content, length, cancellationToken);
+            await using var source = ExactLengthReadStream.ForWrite(content, length, options, cancellationToken);
             await using (var target = new FileStream(full, options.CreateOnly ? FileMode.CreateNew : FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, FileOptions.None))
             {
                 await source.CopyToAsync(target, BufferSize, cancellationToken).ConfigureAwait(false);

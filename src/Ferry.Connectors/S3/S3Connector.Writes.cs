@@ -23,7 +23,8 @@ public sealed partial class S3Connector : IResumableWrites
         var key = _keys.ObjectKey(path, where);
         if (length <= _options.SinglePutMax)
         {
-            var whole = new ExactLengthReadStream(content, length, cancellationToken);
+            // Sent whole, never continued: a checkpoint to resume from does not apply.
+            var whole = ExactLengthReadStream.ForWrite(content, length, WriteOptions.Default, cancellationToken);
             return await PutSmallAsync(key, whole, length, options, where, cancellationToken).ConfigureAwait(false);
         }
 
@@ -32,9 +33,7 @@ public sealed partial class S3Connector : IResumableWrites
             options = options with { Checkpointed = null };
         }
 
-        var source = options.ResumeFrom is { } resume
-            ? ExactLengthReadStream.Resuming(content, length, resume.Offset, resume.Sha256State, cancellationToken)
-            : new ExactLengthReadStream(content, length, cancellationToken);
+        var source = ExactLengthReadStream.ForWrite(content, length, options, cancellationToken);
         var outcome = await _multipart.UploadAsync(path, key, source, length, options, where, cancellationToken).ConfigureAwait(false);
         var verified = await VerifyStoredAsync(key, length, outcome.ExpectedETag, where, cancellationToken).ConfigureAwait(false);
         return new WriteResult(length, outcome.Sha256, verified.ETag, verified.ServerVerified);

@@ -139,9 +139,7 @@ public sealed partial class SftpConnector : IResumableWrites
 
     /// <summary>The content to write, hashed; and the offset it starts at (0 unless resuming).</summary>
     private static (ExactLengthReadStream Source, long ResumeAt) SourceOf(Stream content, long length, WriteOptions options, CancellationToken cancellationToken) =>
-        options.ResumeFrom is { Offset: > 0 } resume
-            ? (ExactLengthReadStream.Resuming(content, length, resume.Offset, resume.Sha256State, cancellationToken), resume.Offset)
-            : (new ExactLengthReadStream(content, length, cancellationToken), 0);
+        (ExactLengthReadStream.ForWrite(content, length, options, cancellationToken), options.ResumeFrom?.Offset ?? 0);
 
     /// <summary>Null while files are written through <see cref="SftpCallbackWriter"/> (and part files can be continued); otherwise why not.</summary>
     internal static string? WriterUnavailable => _writerUnavailable;

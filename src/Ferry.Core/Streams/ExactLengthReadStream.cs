@@ -1,3 +1,4 @@
+using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
 
 namespace Ferry.Core.Streams;
@@ -9,15 +10,17 @@ namespace Ferry.Core.Streams;
 /// and bytes beyond <c>length</c> are detected by <see cref="EnsureSourceExhaustedAsync"/>.
 /// Cancellation is checked on every read, which is how a synchronous consumer (SSH.NET's
 /// pipelined UploadFile) is stopped. Every byte read is hashed, so a write knows the SHA-256 of
-/// exactly what it sent without a second pass. A write that resumes from a checkpoint starts at
-/// its offset, with the hash state saved there (<see cref="Resuming"/>).
+/// exactly what it sent without a second pass, unless the source hashed them already
+/// (<see cref="IHashedSource"/>, see <see cref="ForWrite"/>). A write that resumes from a
+/// checkpoint starts at its offset, with the hash state saved there (<see cref="Resuming"/>).
 /// </summary>
 public sealed class ExactLengthReadStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly long _length;
     private readonly CancellationToken _cancellationToken;
-    private readonly Sha256Hasher _sha256;
+    private readonly Sha256Hasher? _sha256;
+    private readonly IHashedSource? _hashedSource;
     private long _position;
     private string? _sha256Hex;
 
@@ -26,7 +29,7 @@ public sealed class ExactLengthReadStream : ReadOnlyStream
     {
     }
 
-    private ExactLengthReadStream(Stream inner, long length, long offset, Sha256Hasher hashed, CancellationToken cancellationToken)
+    private ExactLengthReadStream(Stream inner, long length, long offset, Sha256Hasher? hashed, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
@@ -35,8 +38,24 @@ public sealed class ExactLengthReadStream : ReadOnlyStream
         _length = length;
         _position = offset;
         _sha256 = hashed;
+        _hashedSource = hashed is null ? (IHashedSource)inner : null;
         _cancellationToken = cancellationToken;
     }
+
+    /// <summary>
+    /// The content of a write with <paramref name="options"/>: continued from
+    /// <see cref="WriteOptions.ResumeFrom"/> when it has an offset; otherwise from the start, and
+    /// not hashed a second time when <paramref name="content"/> is an <see cref="IHashedSource"/>
+    /// and the write keeps no checkpoints (a checkpoint needs the hash state at the writer's own
+    /// position, which only its own hash has).
+    /// </summary>
+    public static ExactLengthReadStream ForWrite(Stream content, long length, WriteOptions options, CancellationToken cancellationToken) =>
+        options switch
+        {
+            { ResumeFrom: { Offset: > 0 } resume } => Resuming(content, length, resume.Offset, resume.Sha256State, cancellationToken),
+            { ResumeFrom: null, Checkpointed: null } when content is IHashedSource => new(content, length, 0, null, cancellationToken),
+            _ => new(content, length, cancellationToken),
+        };
 
     /// <summary>
     /// The rest of a source of <paramref name="length"/> bytes whose first <paramref name="offset"/>
@@ -48,7 +67,8 @@ public sealed class ExactLengthReadStream : ReadOnlyStream
         new(inner, length, offset, Sha256Hasher.Restore(sha256State, offset), cancellationToken);
 
     /// <summary>The SHA-256 state after the bytes read so far, for <see cref="Resuming"/>; see <see cref="Sha256Hasher.CanSaveState"/>.</summary>
-    public string SaveSha256State() => _sha256.SaveState();
+    public string SaveSha256State() =>
+        _sha256?.SaveState() ?? throw new InvalidOperationException("This stream takes its SHA-256 from its source and has no hash state of its own; see ForWrite.");
 
     public override long Length => _length;
 
@@ -76,7 +96,7 @@ public sealed class ExactLengthReadStream : ReadOnlyStream
             filled += n;
         }
 
-        _sha256.Append(buffer[..filled]);
+        _sha256?.Append(buffer[..filled]);
         return Advance(filled);
     }
 
@@ -96,7 +116,7 @@ public sealed class ExactLengthReadStream : ReadOnlyStream
             filled += n;
         }
 
-        _sha256.Append(buffer.Span[..filled]);
+        _sha256?.Append(buffer.Span[..filled]);
         return Advance(filled);
     }
 
@@ -106,6 +126,12 @@ public sealed class ExactLengthReadStream : ReadOnlyStream
         if (Remaining != 0)
         {
             throw new InvalidOperationException($"{Remaining} bytes are still unread.");
+        }
+
+        if (_sha256 is null)
+        {
+            return _hashedSource!.Sha256Hex
+                ?? throw new InvalidOperationException("The source's end has not been read yet (EnsureSourceExhaustedAsync reads it).");
         }
 
         return _sha256Hex ??= Convert.ToHexStringLower(_sha256.Finish());
@@ -165,7 +191,7 @@ public sealed class ExactLengthReadStream : ReadOnlyStream
     {
         if (disposing)
         {
-            _sha256.Dispose();
+            _sha256?.Dispose();
             _inner.Dispose();
         }
 
@@ -174,7 +200,7 @@ public sealed class ExactLengthReadStream : ReadOnlyStream
 
     public override async ValueTask DisposeAsync()
     {
-        _sha256.Dispose();
+        _sha256?.Dispose();
         await _inner.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }

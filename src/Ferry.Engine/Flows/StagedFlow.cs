@@ -9,8 +9,10 @@ namespace Ferry.Engine.Flows;
 /// <summary>
 /// SFTP to SFTP through a staging area. The source is read once and its bytes go to the staging
 /// copy and to the target's "&lt;name&gt;.&lt;id&gt;.part" at the same time, so the transfer takes about as
-/// long as the slower side rather than the sum of two legs. Nothing is delivered until both are
-/// complete, hash to the same SHA-256 and the source is confirmed unchanged; only then is the
+/// long as the slower side rather than the sum of two legs. The SHA-256 is computed once, as the
+/// source is read (<see cref="StreamFanOut"/>), and both writes report it once they have taken
+/// every byte. Nothing is delivered until both are complete, report the same SHA-256 and the
+/// source is confirmed unchanged; only then is the
 /// part renamed into place. If only the delivery fails, the file is delivered again from
 /// staging, without reading the partner's server a second time; if that fails too, the staged
 /// copy stays for a re-drive (the engine looks for it at <see cref="StagedPath"/> of the failed

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
 using Ferry.Core.Streams;
 
@@ -76,6 +77,54 @@ public sealed class ExactLengthReadStreamTests
         Assert.Equal("source broke", original.Message);
     }
 
+    [Fact]
+    public async Task ForWrite_HashedSource_ReportsTheSourcesHashOnceItsEndIsRead()
+    {
+        var data = RandomNumberGenerator.GetBytes(70_000);
+        var source = new HashedStream(data, "0123abcd"); // a hash that is not the data's: which one comes back tells who hashed
+        await using var s = ExactLengthReadStream.ForWrite(source, data.Length, WriteOptions.Default, default);
+
+        await s.CopyToAsync(Stream.Null, 4096);
+        Assert.Throws<InvalidOperationException>(() => s.Sha256Hex()); // every byte read, but not yet the end
+        await s.EnsureSourceExhaustedAsync(default);
+
+        Assert.Equal("0123abcd", s.Sha256Hex());
+        Assert.Throws<InvalidOperationException>(() => s.SaveSha256State());
+    }
+
+    [Fact]
+    public async Task ForWrite_HashedSource_WriteKeepingCheckpoints_HashesItself()
+    {
+        var data = RandomNumberGenerator.GetBytes(70_000);
+        var options = new WriteOptions(Checkpointed: _ => { });
+        await using var s = ExactLengthReadStream.ForWrite(new HashedStream(data, "0123abcd"), data.Length, options, default);
+
+        await s.ReadExactlyAsync(new byte[1000]);
+        var state = s.SaveSha256State();
+        await s.CopyToAsync(Stream.Null, 4096);
+
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)), s.Sha256Hex());
+        Assert.False(string.IsNullOrEmpty(state));
+    }
+
+    [Fact]
+    public async Task ForWrite_ResumeFrom_StartsAtTheCheckpointWithItsHashState()
+    {
+        var data = RandomNumberGenerator.GetBytes(70_000);
+        string state;
+        await using (var first = ExactLengthReadStream.ForWrite(new MemoryStream(data), data.Length, WriteOptions.Default, default))
+        {
+            await first.ReadExactlyAsync(new byte[30_000]);
+            state = first.SaveSha256State();
+        }
+
+        var resume = new WriteOptions(ResumeFrom: new WriteCheckpoint("f", 30_000, state, Store: ""));
+        await using var s = ExactLengthReadStream.ForWrite(new MemoryStream(data[30_000..]), data.Length, resume, default);
+        await s.CopyToAsync(Stream.Null, 4096);
+
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)), s.Sha256Hex());
+    }
+
     private sealed class TrickleStream(byte[] data, int chunk) : MemoryStream(data)
     {
         public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, chunk));
@@ -90,5 +139,20 @@ public sealed class ExactLengthReadStreamTests
     {
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             throw new IOException("source broke");
+    }
+
+    /// <summary>A source that claims to have hashed its bytes (to <paramref name="sha256"/>) once a read returned its end.</summary>
+    private sealed class HashedStream(byte[] data, string sha256) : MemoryStream(data), IHashedSource
+    {
+        private bool _ended;
+
+        public string? Sha256Hex => _ended ? sha256 : null;
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = base.Read(buffer.Span);
+            _ended |= n == 0;
+            return ValueTask.FromResult(n);
+        }
     }
 }

@@ -19,6 +19,25 @@ public sealed class StreamFanOutTests
     }
 
     [Fact]
+    public async Task Pump_EachReaderKnowsTheSourcesSha256_OnceItHasReadTheEnd()
+    {
+        var data = RandomNumberGenerator.GetBytes(1_000_000);
+        var fan = StreamFanOut.Create(new MemoryStream(data), readers: 2, chunk: 64 * 1024, pauseThreshold: 256 * 1024);
+        var first = (IHashedSource)fan.Readers[0];
+        var second = (IHashedSource)fan.Readers[1];
+
+        var whole = Task.Run(async () => await fan.Readers[0].CopyToAsync(Stream.Null));
+        var part = Task.Run(async () => await fan.Readers[1].ReadExactlyAsync(new byte[data.Length]));
+        await fan.PumpAsync(default);
+        await Task.WhenAll(whole, part);
+
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)), first.Sha256Hex);
+        Assert.Null(second.Sha256Hex); // every byte, but its end not read yet
+        Assert.Equal(0, await fan.Readers[1].ReadAsync(new byte[1]));
+        Assert.Equal(first.Sha256Hex, second.Sha256Hex);
+    }
+
+    [Fact]
     public async Task Pump_OneReaderGivesUp_TheOtherStillGetsEverything()
     {
         var data = RandomNumberGenerator.GetBytes(2_000_000);

@@ -31,7 +31,12 @@ public sealed class StreamFanOut
     /// <summary>One stream per reader; dispose each when done with it, so the pump stops feeding it.</summary>
     public IReadOnlyList<Stream> Readers { get; }
 
-    public static StreamFanOut Create(Stream source, int readers, int chunk = 256 * 1024, long pauseThreshold = 4 * 1024 * 1024) =>
+    /// <summary>
+    /// <paramref name="pauseThreshold"/>: what a pipe may hold before the pump waits for its reader.
+    /// 1 MiB measured best for SFTP to SFTP (12 runs each: 4 MiB took 5 % more CPU and time, 16 MiB
+    /// 9 % more CPU; the bytes go cold in the cache before the readers copy them out).
+    /// </summary>
+    public static StreamFanOut Create(Stream source, int readers, int chunk = 256 * 1024, long pauseThreshold = 1024 * 1024) =>
         new(source, readers, chunk, pauseThreshold);
 
     /// <summary>Copies the source to every live reader; completes when the source ends or no reader is left.</summary>

@@ -46,6 +46,37 @@ public sealed class StagingRedriveTests(Rig rig, SharedServer shared) : IClassFi
     }
 
     [Fact]
+    public async Task ARedriveOfAFailedRedrive_StillDeliversTheStagedCopy()
+    {
+        using var client = await FerryClient.NewCustomerAsync(shared.Server);
+        var partner = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
+        var inbox = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
+        Directory.CreateDirectory(Path.Combine(inbox, "in")); // root's: not writable for the SFTP user
+        var sha = await RandomData.WriteFileAsync(Path.Combine(partner, "twice.dat"), 200_000, seed: 43);
+        var src = await client.RegisterSftpAsync(rig.Sftp, partner);
+        var dst = await client.RegisterSftpAsync(rig.Sftp, inbox);
+        var transfer = await client.TransferAsync(src, "twice.dat", dst, "in/twice.dat");
+        var firstId = transfer.Body.GetProperty("jobs")[0].GetProperty("job_id").GetString()!;
+        Assert.Equal("FAILED", (await client.WaitForJobAsync(firstId)).GetProperty("status").GetString());
+        File.Delete(Path.Combine(partner, "twice.dat"));
+
+        // Re-driven before the inbox is fixed: delivered from the staged copy, and refused again.
+        var second = await client.PostAsync($"v1/jobs/{firstId}/redrive", null);
+        var secondDone = await client.WaitForJobAsync(second.Str("job_id"));
+        Assert.Equal("FAILED", secondDone.GetProperty("status").GetString());
+        Assert.Equal("PERMISSION_DENIED", secondDone.GetProperty("error_code").GetString());
+
+        SftpServer.Chown(Path.Combine(inbox, "in"), rig.Sftp.Ed25519User);
+        var third = await client.PostAsync($"v1/jobs/{second.Str("job_id")}/redrive", null);
+        var done = await client.WaitForJobAsync(third.Str("job_id"));
+
+        // The source is gone, so only the first job's staged copy can have been delivered.
+        Assert.Equal("SUCCEEDED", done.GetProperty("status").GetString());
+        Assert.Equal(sha, await RandomData.Sha256OfFileAsync(Path.Combine(inbox, "in/twice.dat")));
+        Assert.False(File.Exists(Path.Combine(shared.Server.DataDirectory, "staging", firstId, "twice.dat")), "the staged copy is removed once delivered");
+    }
+
+    [Fact]
     public void TheSweep_RemovesOnlyCopiesOlderThanTheRetention()
     {
         var root = Path.Combine(Path.GetTempPath(), "ferry-sweep-" + Guid.NewGuid().ToString("N")[..8]);

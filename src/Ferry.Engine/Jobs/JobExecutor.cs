@@ -16,6 +16,7 @@ namespace Ferry.Engine.Jobs;
 /// transfer the moment it is lost.
 /// </summary>
 internal sealed class JobExecutor(
+    IJobStore jobs,
     IEndpointConnectors connectors,
     IAuditLog audit,
     EngineOptions options,
@@ -24,6 +25,9 @@ internal sealed class JobExecutor(
     TimeProvider time,
     Func<TransferJob, Task> failed)
 {
+    /// <summary>How many re-drives back a staged copy is looked for.</summary>
+    private const int MaxRedriveChain = 16;
+
     private readonly TransferRunner _runner = new(time);
 
     /// <param name="stopping">Cancelled when the process shuts down and the grace period is over.</param>
@@ -149,24 +153,32 @@ internal sealed class JobExecutor(
 
     /// <summary>
     /// For a re-drive of an SFTP-to-SFTP job: the copy the failed job staged, if it is still
-    /// there, so the file is delivered without pulling it from the partner again.
+    /// there, so the file is delivered without pulling it from the partner again. A failed job
+    /// that was itself a re-drive of the staged copy staged nothing: the copy is found further
+    /// back, under the job that staged it (at most <see cref="MaxRedriveChain"/> jobs back).
     /// </summary>
     private async Task<TransferLocation?> StagedCopyAsync(TransferJob job, Endpoint source, Endpoint target, CancellationToken cancellationToken)
     {
-        if (job.RedriveOf is not { } original || options.Staging is not { } staging || source.Kind != EndpointKind.Sftp || target.Kind != EndpointKind.Sftp)
+        if (job.RedriveOf is null || options.Staging is not { } staging || source.Kind != EndpointKind.Sftp || target.Kind != EndpointKind.Sftp)
         {
             return null;
         }
 
-        var path = StagedFlow.StagedPath(original, job.SourcePath);
-        if (await staging.StatAsync(path, cancellationToken).ConfigureAwait(false) is not { IsDirectory: false })
+        var original = job.RedriveOf;
+        for (var back = 0; original is not null && back < MaxRedriveChain; back++)
         {
-            logger.LogInformation("Re-drive of {Original}: no staged copy left; reading the source again", original);
-            return null;
+            var path = StagedFlow.StagedPath(original, job.SourcePath);
+            if (await staging.StatAsync(path, cancellationToken).ConfigureAwait(false) is { IsDirectory: false })
+            {
+                logger.LogInformation("Re-drive of {Failed}: delivering the staged copy {Path}", job.RedriveOf, path);
+                return new TransferLocation(staging, path);
+            }
+
+            original = (await jobs.GetAsync(job.CustomerId, original, cancellationToken).ConfigureAwait(false))?.RedriveOf;
         }
 
-        logger.LogInformation("Re-drive of {Original}: delivering the staged copy {Path}", original, path);
-        return new TransferLocation(staging, path);
+        logger.LogInformation("Re-drive of {Failed}: no staged copy left; reading the source again", job.RedriveOf);
+        return null;
     }
 
     private static FerryException Gone(string endpointId) =>

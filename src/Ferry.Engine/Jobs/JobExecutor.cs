@@ -63,7 +63,7 @@ internal sealed class JobExecutor(
             }
             else if (policy.AfterSuccess.Kind != SourceActionKind.None)
             {
-                done = await PostActionAsync(request.Source, policy.AfterSuccess, sent!, bytes, sha256, transfer.Token).ConfigureAwait(false);
+                done = await PostActionAsync(request.Source, policy.AfterSuccess, sent!, job.JobId, bytes, sha256, transfer.Token).ConfigureAwait(false);
                 logger.LogInformation("Post-action: {Done}", done);
             }
 
@@ -116,11 +116,11 @@ internal sealed class JobExecutor(
     }
 
     private static async Task<string> PostActionAsync(
-        TransferLocation source, SourceAction action, SourceVersion sent, long bytes, string? sha256, CancellationToken cancellationToken)
+        TransferLocation source, SourceAction action, SourceVersion sent, string jobId, long bytes, string? sha256, CancellationToken cancellationToken)
     {
         try
         {
-            return await SourcePostAction.RunAsync(source, action, sent, cancellationToken).ConfigureAwait(false);
+            return await SourcePostAction.RunAsync(source, action, sent, jobId, cancellationToken).ConfigureAwait(false);
         }
         catch (FerryException ex)
         {

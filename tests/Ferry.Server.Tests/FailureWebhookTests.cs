@@ -81,21 +81,26 @@ public sealed class FailureWebhookTests(Rig rig, SharedServer shared) : IClassFi
     /// <summary>An HTTP server on a free loopback port that answers 500 to the first <c>refuseFirst</c> requests and 200 after.</summary>
     private sealed class Receiver : IDisposable
     {
-        private readonly HttpListener _listener = new();
         private readonly ConcurrentQueue<(string Body, string Signature)> _accepted = new();
-        private readonly int _refuseFirst;
+        private readonly LoopbackHttpServer _server;
         private int _attempts;
 
         public Receiver(int refuseFirst)
         {
-            _refuseFirst = refuseFirst;
-            Url = $"http://127.0.0.1:{LoopbackPort.Free()}/hooks/ferry/";
-            _listener.Prefixes.Add(Url);
-            _listener.Start();
-            _ = Task.Run(ServeAsync);
+            _server = new LoopbackHttpServer("/hooks/ferry/", (request, body) =>
+            {
+                var attempt = Interlocked.Increment(ref _attempts);
+                if (attempt <= refuseFirst)
+                {
+                    return 500;
+                }
+
+                _accepted.Enqueue((Encoding.UTF8.GetString(body), request.Headers["Ferry-Signature"] ?? ""));
+                return 200;
+            });
         }
 
-        public string Url { get; }
+        public string Url => _server.Url;
 
         public int Attempts => Volatile.Read(ref _attempts);
 
@@ -115,37 +120,6 @@ public sealed class FailureWebhookTests(Rig rig, SharedServer shared) : IClassFi
             throw new TimeoutException($"no notice accepted within {timeout} ({Attempts} attempts seen)");
         }
 
-        private async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception) when (!_listener.IsListening)
-                {
-                    return;
-                }
-
-                using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-                var body = await reader.ReadToEndAsync();
-                var attempt = Interlocked.Increment(ref _attempts);
-                if (attempt > _refuseFirst)
-                {
-                    _accepted.Enqueue((body, context.Request.Headers["Ferry-Signature"] ?? ""));
-                }
-
-                context.Response.StatusCode = attempt > _refuseFirst ? 200 : 500;
-                context.Response.Close();
-            }
-        }
-
-        public void Dispose()
-        {
-            _listener.Stop();
-            _listener.Close();
-        }
+        public void Dispose() => _server.Dispose();
     }
 }

@@ -41,6 +41,7 @@ internal sealed class JobExecutor(
             ["source_endpoint_id"] = job.SourceEndpointId,
             ["target_endpoint_id"] = job.TargetEndpointId,
         });
+        using var span = EngineTracing.StartAttempt(job);
         using var transfer = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeat = HeartbeatAsync(held, transfer, heartbeatStop.Token);
@@ -71,11 +72,13 @@ internal sealed class JobExecutor(
             await heartbeat.ConfigureAwait(false);
             await held.ApplyAsync((j, now) => JobStateMachine.Succeed(j, now, bytes, sha256, done), CancellationToken.None).ConfigureAwait(false);
             metrics.Finished(job.FlowType, "SUCCEEDED", bytes, time.GetElapsedTime(started));
+            EngineTracing.Succeeded(span, bytes);
             logger.LogInformation("Succeeded: {Bytes} bytes, SHA-256 {Sha256} in {Seconds:F2} s", bytes, sha256, time.GetElapsedTime(started).TotalSeconds);
             await AuditAsync(job, "job.succeeded", $$"""{"bytes":{{bytes}},"sha256":"{{sha256}}"}""").ConfigureAwait(false);
         }
         catch (Exception ex)
         {
+            EngineTracing.Failed(span, ex);
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
             await SettleFailureAsync(held, policy, ex, stopping, time.GetElapsedTime(started), request?.Target.Connector).ConfigureAwait(false);

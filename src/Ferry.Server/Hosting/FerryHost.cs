@@ -36,7 +36,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Ferry.Server.Hosting;
 
@@ -203,10 +206,32 @@ public static class FerryHost
             s.AddSingleton<IEventQueues>(sp => new SqsEventQueues(sp.GetRequiredService<ISecretStore>()));
             s.AddHostedService<QueueConsumer>();
         }
-        s.AddOpenTelemetry().WithMetrics(m => m
+        var telemetry = s.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(EngineMetrics.MeterName, JobStateGauges.MeterName)
             .AddPrometheusExporter());
+        if (options.OtlpTracesUri is { } traces)
+        {
+            telemetry
+                .ConfigureResource(r => r.AddService("ferry", serviceInstanceId: $"{options.Region}/{Environment.MachineName}/{Environment.ProcessId}"))
+                .WithTracing(t => t
+                    .AddSource(EngineTracing.SourceName)
+                    .AddAspNetCoreInstrumentation(o =>
+                    {
+                        o.Filter = http => !IsProbe(http.Request.Path);
+                        // An intake URL carries its token in the query string. The instrumentation
+                        // redacts query values unless told otherwise; Ferry drops the query whatever it is told.
+                        o.EnrichWithHttpRequest = (activity, _) => activity.SetTag("url.query", null);
+                    })
+                    .AddOtlpExporter(o =>
+                    {
+                        o.Endpoint = traces;
+                        o.Protocol = OtlpExportProtocol.HttpProtobuf;
+                    }));
+        }
     }
+
+    private static bool IsProbe(PathString path) =>
+        path.StartsWithSegments("/metrics") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz");
 
     /// <summary>What schedules and triggers do after creating jobs: count them against backpressure and wake the workers.</summary>
     private static Action<string, int> JobsCreated(IServiceProvider sp)

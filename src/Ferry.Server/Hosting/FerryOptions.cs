@@ -43,6 +43,27 @@ public sealed class FerryOptions
     /// </summary>
     public int StagingRetentionDays { get; set; } = 7;
 
+    /// <summary>
+    /// An OpenTelemetry collector's OTLP/HTTP address (like http://127.0.0.1:4318): when set, spans
+    /// of API requests and job attempts are sent to its /v1/traces. Unset: no tracing at all.
+    /// </summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary>Where traces go: <see cref="OtlpEndpoint"/> with the OTLP/HTTP traces path; null when tracing is off.</summary>
+    public Uri? OtlpTracesUri
+    {
+        get
+        {
+            if (OtlpEndpoint is not { Length: > 0 } e || !Uri.TryCreate(e, UriKind.Absolute, out var u))
+            {
+                return null;
+            }
+
+            var path = u.AbsolutePath.TrimEnd('/');
+            return new UriBuilder(u) { Path = path.EndsWith("/v1/traces", StringComparison.Ordinal) ? path : path + "/v1/traces" }.Uri;
+        }
+    }
+
     /// <summary>Every problem with the configuration, each naming its setting; empty when it is usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -73,6 +94,13 @@ public sealed class FerryOptions
         Check(problems, LeaseSeconds, 5, 3600, "LeaseSeconds");
         Check(problems, ShutdownGraceSeconds, 0, 3600, "ShutdownGraceSeconds");
         Check(problems, StagingRetentionDays, 1, 365, "StagingRetentionDays");
+        if (OtlpEndpoint is { Length: > 0 } otlp
+            && (!Uri.TryCreate(otlp, UriKind.Absolute, out var collector) || collector.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(collector.UserInfo)))
+        {
+            // The value is not echoed: it may hold credentials.
+            problems.Add("Ferry:OtlpEndpoint (FERRY__OTLPENDPOINT) must be an http or https URL of an OTLP/HTTP collector without credentials, like http://127.0.0.1:4318");
+        }
+
         if (PollSeconds is < 0.05 or > 60)
         {
             problems.Add($"Ferry:PollSeconds (FERRY__POLLSECONDS) must be between 0.05 and 60, not {PollSeconds}");

@@ -1,0 +1,39 @@
+using Ferry.Server.Hosting;
+
+namespace Ferry.Server.Tests;
+
+public sealed class FerryOptionsTests
+{
+    [Theory]
+    [InlineData("http://127.0.0.1:4318", "http://127.0.0.1:4318/v1/traces")]
+    [InlineData("http://collector:4318/", "http://collector:4318/v1/traces")]
+    [InlineData("https://collector/otlp/v1/traces", "https://collector/otlp/v1/traces")]
+    public void OtlpEndpoint_TracesGoToItsV1TracesPath(string endpoint, string traces)
+    {
+        var options = new FerryOptions { OtlpEndpoint = endpoint };
+
+        Assert.Empty(options.Validate());
+        Assert.Equal(new Uri(traces), options.OtlpTracesUri);
+    }
+
+    [Theory]
+    [InlineData("collector:4318")]
+    [InlineData("ftp://collector:4318")]
+    [InlineData("http://user:secret@collector:4318")]
+    public void OtlpEndpoint_NotAnHttpUrlWithoutCredentials_IsRefusedNamingTheSetting(string endpoint)
+    {
+        var problem = Assert.Single(new FerryOptions { OtlpEndpoint = endpoint }.Validate());
+
+        Assert.Contains("FERRY__OTLPENDPOINT", problem);
+        Assert.DoesNotContain("secret", problem);
+    }
+
+    [Fact]
+    public void OtlpEndpoint_Unset_MeansNoTracing()
+    {
+        var options = new FerryOptions();
+
+        Assert.Empty(options.Validate());
+        Assert.Null(options.OtlpTracesUri);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using Ferry.Server.Tests.Support;
+using Ferry.TestRig;
+
+namespace Ferry.Server.Tests;
+
+/// <summary>
+/// Traces sent by the real OpenTelemetry OTLP/HTTP exporter of a running server to a collector
+/// on loopback: spans for the API request and the job attempt, and no secret in any of it.
+/// </summary>
+[Collection("rig")]
+public sealed class TracingTests(Rig rig)
+{
+    [Fact]
+    public async Task AJob_IsTracedToTheCollector_WithoutAnySecret()
+    {
+        using var collector = new OtlpCollector();
+        await using var server = new ServerProcess(new Dictionary<string, string>
+        {
+            ["FERRY__OTLPENDPOINT"] = collector.Url,
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200", // export every 200 ms instead of 5 s
+            // The instrumentation's own redaction of query strings turned off: Ferry must keep tokens out by itself.
+            ["OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION"] = "true",
+        });
+        await server.StartAsync();
+        using var client = await FerryClient.NewCustomerAsync(server);
+        var dir = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
+        await RandomData.WriteFileAsync(Path.Combine(dir, "traced.bin"), 20_000, seed: 51);
+        var sftp = await client.RegisterSftpAsync(rig.Sftp, dir);
+        var s3 = await client.RegisterS3Async(rig.S3, await rig.S3.NewBucketAsync());
+        var transfer = await client.TransferAsync(sftp, "traced.bin", s3, "out/traced.bin");
+        var jobId = transfer.Body.GetProperty("jobs")[0].GetProperty("job_id").GetString()!;
+        Assert.Equal("SUCCEEDED", (await client.WaitForJobAsync(jobId)).GetProperty("status").GetString());
+        // An intake call carries its token in the query string.
+        const string intakeToken = "intake-token-that-must-not-be-traced";
+        using var anonymous = new HttpClient { BaseAddress = server.BaseAddress };
+        var intake = await anonymous.PostAsync($"v1/events/s3?trigger_id=trg_x&token={intakeToken}", new StringContent("{}"));
+        Assert.Equal(HttpStatusCode.Unauthorized, intake.StatusCode);
+
+        var traces = await collector.WaitForAsync(t => t.Contains("ferry.job.attempt") && t.Contains(jobId) && t.Contains("/v1/events/s3"), TimeSpan.FromSeconds(20));
+
+        Assert.Contains("POST /v1/transfers", traces); // the API request's span
+        Assert.Contains("ferry.flow", traces);
+        foreach (var secret in new[] { client.Token, server.AdminKey, rig.S3.SecretKey, intakeToken, File.ReadAllText(rig.Sftp.Ed25519KeyPath).Split('\n')[2] })
+        {
+            Assert.DoesNotContain(secret, traces);
+        }
+    }
+
+    /// <summary>Accepts OTLP/HTTP export requests (protobuf, whose strings are plain UTF-8) and keeps their bodies.</summary>
+    private sealed class OtlpCollector : IDisposable
+    {
+        private readonly ConcurrentQueue<byte[]> _bodies = new();
+        private readonly LoopbackHttpServer _server;
+
+        public OtlpCollector()
+        {
+            _server = new LoopbackHttpServer("/", (request, body) =>
+            {
+                if (request.Url?.AbsolutePath == "/v1/traces")
+                {
+                    _bodies.Enqueue(body);
+                }
+
+                return 200;
+            });
+        }
+
+        public string Url => _server.Url;
+
+        /// <summary>Everything received so far as one string, once it satisfies <paramref name="done"/>.</summary>
+        public async Task<string> WaitForAsync(Func<string, bool> done, TimeSpan timeout)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            string all;
+            while (!done(all = string.Join("\n", _bodies.Select(b => Encoding.UTF8.GetString(b)))))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the collector got {_bodies.Count} exports, not the expected spans:\n{all}");
+                await Task.Delay(100);
+            }
+
+            return all;
+        }
+
+        public void Dispose() => _server.Dispose();
+    }
+}

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using Ferry.Server.Tests.Support;
 using Ferry.TestRig;
@@ -30,7 +31,10 @@ public sealed class TracingTests(Rig rig)
         await RandomData.WriteFileAsync(Path.Combine(dir, "traced.bin"), 20_000, seed: 51);
         var sftp = await client.RegisterSftpAsync(rig.Sftp, dir);
         var s3 = await client.RegisterS3Async(rig.S3, await rig.S3.NewBucketAsync());
-        var transfer = await client.TransferAsync(sftp, "traced.bin", s3, "out/traced.bin");
+        // The caller's own trace: the request's span joins it, and the job's attempt links to that span.
+        var traceId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var transfer = await client.TransferAsync(sftp, "traced.bin", s3, "out/traced.bin",
+            headers: new Dictionary<string, string> { ["traceparent"] = $"00-{traceId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}-01" });
         var jobId = transfer.Body.GetProperty("jobs")[0].GetProperty("job_id").GetString()!;
         Assert.Equal("SUCCEEDED", (await client.WaitForJobAsync(jobId)).GetProperty("status").GetString());
         // An intake call carries its token in the query string.
@@ -43,6 +47,8 @@ public sealed class TracingTests(Rig rig)
 
         Assert.Contains("POST /v1/transfers", traces); // the API request's span
         Assert.Contains("ferry.flow", traces);
+        // Trace ids travel as 16 raw bytes: once as the request span's own, once in the attempt's link.
+        Assert.True(collector.Count(Convert.FromHexString(traceId)) >= 2, "the job's attempt should link to the request that created it");
         foreach (var secret in new[] { client.Token, server.AdminKey, rig.S3.SecretKey, intakeToken, File.ReadAllText(rig.Sftp.Ed25519KeyPath).Split('\n')[2] })
         {
             Assert.DoesNotContain(secret, traces);
@@ -83,6 +89,18 @@ public sealed class TracingTests(Rig rig)
 
             return all;
         }
+
+        /// <summary>How many times <paramref name="bytes"/> occur in the bodies received.</summary>
+        public int Count(byte[] bytes) => _bodies.Sum(body =>
+        {
+            var n = 0;
+            for (var at = body.AsSpan().IndexOf(bytes); at >= 0; at = body.AsSpan(at + 1).IndexOf(bytes) is var next and >= 0 ? at + 1 + next : -1)
+            {
+                n++;
+            }
+
+            return n;
+        });
 
         public void Dispose() => _server.Dispose();
     }

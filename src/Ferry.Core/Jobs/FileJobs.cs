@@ -41,6 +41,7 @@ public static class FileJobs
             IdempotencyKey = idempotencyKey,
             BatchId = batchId,
             PolicyJson = policy.ToJson(),
+            TraceParent = RequestTrace.Current,
             CreatedAt = now,
             UpdatedAt = now,
         }, actor);

@@ -37,6 +37,12 @@ public sealed record TransferJob
     public string? BatchId { get; init; }
     public string? RedriveOf { get; init; }
 
+    /// <summary>
+    /// W3C traceparent of the traced request that created the job (null when nothing traced it):
+    /// its attempts' spans link to it, so a trace shows what a request set off, hours later too.
+    /// </summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>Opaque resume state of the data plane (multipart upload id and parts, bytes in a .part file).</summary>
     public string? Checkpoint { get; init; }
 

@@ -6,7 +6,7 @@ namespace Ferry.Engine.Jobs;
 
 /// <summary>
 /// The engine's spans, one per job attempt ("ferry.job.attempt"), with the job's ids, flow and
-/// outcome as attributes. Costs nothing unless a tracer listens (the server's OTLP exporter,
+/// outcome as attributes, linked to the span of the request that created the job. Costs nothing unless a tracer listens (the server's OTLP exporter,
 /// when configured). Attributes carry ids, paths, sizes and error codes; never credentials.
 /// </summary>
 public static class EngineTracing
@@ -15,9 +15,11 @@ public static class EngineTracing
 
     internal static readonly ActivitySource Source = new(SourceName);
 
+    /// <summary>The attempt's span, linked to the traced request that created the job (a link, not a parent: attempts run long after their request ended).</summary>
     internal static Activity? StartAttempt(TransferJob job)
     {
-        var activity = Source.StartActivity("ferry.job.attempt", ActivityKind.Internal);
+        ActivityLink[]? links = ActivityContext.TryParse(job.TraceParent, null, isRemote: true, out var request) ? [new ActivityLink(request)] : null;
+        var activity = Source.StartActivity("ferry.job.attempt", ActivityKind.Internal, parentContext: default, links: links);
         if (activity is null)
         {
             return null;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 
 namespace Ferry.Stores.Sqlite;
@@ -25,16 +26,54 @@ public sealed class SqliteDatabase : IAsyncDisposable
         _writer = new SqliteGroupCommit(connectionString);
     }
 
+    /// <summary>The schema version this Ferry writes (SQLite's user_version); see <see cref="SqliteSchema.Version"/>.</summary>
+    public const int SchemaVersion = SqliteSchema.Version;
+
     /// <summary>Opens (creating if needed) the database at <paramref name="path"/> in WAL mode with Ferry's schema.</summary>
     public static async Task<SqliteDatabase> OpenAsync(string path, CancellationToken cancellationToken)
     {
         var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true, DefaultTimeout = 30 };
         var database = new SqliteDatabase(builder.ToString());
         await using var c = await database.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = c.CreateCommand();
-        cmd.CommandText = SqliteSchema.Create;
-        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await MigrateAsync(c, path, cancellationToken).ConfigureAwait(false);
         return database;
+    }
+
+    /// <summary>
+    /// Brings the database to <see cref="SqliteSchema.Version"/>: a new one gets the newest tables;
+    /// one an older Ferry made gets the changes since its version, in one transaction. A database
+    /// from a newer Ferry is refused rather than misread.
+    /// </summary>
+    private static async Task MigrateAsync(SqliteConnection c, string path, CancellationToken cancellationToken)
+    {
+        var version = Convert.ToInt32(await ScalarAsync(c, "PRAGMA user_version;", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        if (version > SqliteSchema.Version)
+        {
+            throw new InvalidOperationException(
+                $"{path} was written by a newer Ferry (schema version {version}; this one knows up to {SqliteSchema.Version}). Run that version, or restore a backup.");
+        }
+
+        var isNew = Convert.ToInt64(await ScalarAsync(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'jobs';", cancellationToken)
+            .ConfigureAwait(false), CultureInfo.InvariantCulture) == 0;
+        await ScalarAsync(c, "PRAGMA journal_mode = WAL;", cancellationToken).ConfigureAwait(false);
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var steps = isNew ? Enumerable.Empty<string>() : SqliteSchema.Migrations.Skip(version);
+        foreach (var sql in steps.Append(SqliteSchema.Create).Append($"PRAGMA user_version = {SqliteSchema.Version};"))
+        {
+            await using var cmd = c.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = sql;
+            await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection c, string sql, CancellationToken cancellationToken)
+    {
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A connection for reading (WAL: readers never wait for the writer). Writes go through <see cref="WriteAsync"/>.</summary>

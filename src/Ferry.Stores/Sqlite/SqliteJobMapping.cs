@@ -42,6 +42,7 @@ internal static class SqliteJobMapping
         c.Parameters.AddWithValue("$lease_token", j.LeaseToken);
         c.Parameters.AddWithValue("$lease_expires_at", MsOrNull(j.LeaseExpiresAt));
         c.Parameters.AddWithValue("$version", j.Version);
+        c.Parameters.AddWithValue("$trace_parent", (object?)j.TraceParent ?? DBNull.Value);
     }
 
     public static TransferJob ReadJob(SqliteDataReader r) => new()
@@ -72,6 +73,7 @@ internal static class SqliteJobMapping
         LeaseToken = r.GetInt64(23),
         LeaseExpiresAt = r.IsDBNull(24) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(24)),
         Version = r.GetInt64(25),
+        TraceParent = r.IsDBNull(26) ? null : r.GetString(26),
     };
 
     public static JobEvent ReadEvent(SqliteDataReader r) => new(

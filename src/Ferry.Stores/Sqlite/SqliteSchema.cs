@@ -4,7 +4,6 @@ namespace Ferry.Stores.Sqlite;
 internal static class SqliteSchema
 {
     public const string Create = """
-        PRAGMA journal_mode = WAL;
         CREATE TABLE IF NOT EXISTS jobs (
             job_id TEXT PRIMARY KEY,
             customer_id TEXT NOT NULL,
@@ -32,6 +31,7 @@ internal static class SqliteSchema
             lease_token INTEGER NOT NULL,
             lease_expires_at INTEGER,
             version INTEGER NOT NULL,
+            trace_parent TEXT,
             UNIQUE (customer_id, idempotency_key)
         );
         CREATE INDEX IF NOT EXISTS jobs_by_customer ON jobs (customer_id, created_at DESC, job_id DESC);
@@ -156,10 +156,25 @@ internal static class SqliteSchema
         );
         """;
 
+    /// <summary>
+    /// The schema's version, kept in SQLite's user_version. <see cref="Create"/> makes the newest
+    /// tables for a new database; a database made by an older Ferry (user_version below this) gets
+    /// the changes since, in order, when it is opened, so upgrading Ferry keeps its data.
+    /// 0: before versions were kept (2026-11-30), the tables as they were then.
+    /// </summary>
+    public const int Version = 1;
+
+    /// <summary>The change that brings a database from version <c>index</c> to <c>index + 1</c>.</summary>
+    public static readonly IReadOnlyList<string> Migrations =
+    [
+        // 0 -> 1: jobs remember the traced request that created them.
+        "ALTER TABLE jobs ADD COLUMN trace_parent TEXT;",
+    ];
+
     public const string JobColumns = """
         job_id, customer_id, flow_type, source_endpoint_id, source_path, target_endpoint_id, target_path,
         idempotency_key, status, attempts, error_code, error_message, created_at, updated_at, next_attempt_at,
         execution_region, bytes, sha256, batch_id, redrive_of, checkpoint, policy_json, lease_owner, lease_token,
-        lease_expires_at, version
+        lease_expires_at, version, trace_parent
         """;
 }

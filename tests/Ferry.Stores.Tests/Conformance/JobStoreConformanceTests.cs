@@ -36,6 +36,17 @@ public abstract class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task Create_KeepsTheCreatingRequestsTraceParent()
+    {
+        var store = await OpenStoreAsync();
+        var job = NewJob() with { TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" };
+
+        await store.CreateAsync(job, JobStateMachine.Created(job, "api"), default);
+
+        Assert.Equal(job.TraceParent, (await store.GetAsync(job.CustomerId, job.JobId, default))!.TraceParent);
+    }
+
+    [Fact]
     public async Task Create_SameIdempotencyKeyTwice_ReturnsTheFirstJob()
     {
         var store = await OpenStoreAsync();

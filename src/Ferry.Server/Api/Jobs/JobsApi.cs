@@ -150,6 +150,7 @@ internal static class JobsApi
             // One re-drive per failed job: asking twice returns the first.
             IdempotencyKey = "redrive:" + failed.JobId,
             RedriveOf = failed.JobId,
+            TraceParent = RequestTrace.Current,
             Status = JobStatus.Received,
             Attempts = 0,
             ErrorCode = null,

@@ -1,0 +1,81 @@
+using Ferry.Core.Jobs;
+using Ferry.Stores.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Ferry.Stores.Tests;
+
+/// <summary>A database an older Ferry wrote is brought up to date when opened, keeping its data.</summary>
+public sealed class SqliteSchemaMigrationTests : IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 30, 8, 0, 0, TimeSpan.Zero);
+    private readonly string _dir = Directory.CreateTempSubdirectory("ferry-migrate-").FullName;
+
+    private string FilePath => Path.Combine(_dir, "ferry.db");
+
+    [Fact]
+    public async Task ADatabaseFromBeforeVersions_GetsTheNewColumn_AndKeepsItsJobs()
+    {
+        var old = Job("j-old");
+        var store = await SqliteJobStore.OpenAsync(FilePath, default);
+        await store.CreateAsync(old, JobStateMachine.Created(old, "api"), default);
+        // What a Ferry of 2026-11-29 left: no trace_parent column, user_version 0.
+        Execute("ALTER TABLE jobs DROP COLUMN trace_parent; PRAGMA user_version = 0;");
+
+        var reopened = await SqliteJobStore.OpenAsync(FilePath, default);
+        var traced = Job("j-new") with { TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" };
+        await reopened.CreateAsync(traced, JobStateMachine.Created(traced, "api"), default);
+
+        Assert.Equal(SqliteDatabase.SchemaVersion, Convert.ToInt32(Scalar("PRAGMA user_version;")));
+        Assert.Equal("in/j-old.csv", (await reopened.GetAsync("acme", "j-old", default))!.SourcePath);
+        Assert.Equal(traced.TraceParent, (await reopened.GetAsync("acme", "j-new", default))!.TraceParent);
+    }
+
+    [Fact]
+    public async Task ADatabaseFromANewerFerry_IsRefusedNamingItsVersion()
+    {
+        await SqliteJobStore.OpenAsync(FilePath, default);
+        Execute($"PRAGMA user_version = {SqliteDatabase.SchemaVersion + 1};");
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => SqliteJobStore.OpenAsync(FilePath, default));
+
+        Assert.Contains($"schema version {SqliteDatabase.SchemaVersion + 1}", refused.Message);
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static TransferJob Job(string id) => new()
+    {
+        JobId = id,
+        CustomerId = "acme",
+        FlowType = "sftp-to-s3",
+        SourceEndpointId = "ep-src",
+        SourcePath = $"in/{id}.csv",
+        TargetEndpointId = "ep-dst",
+        TargetPath = $"out/{id}.csv",
+        IdempotencyKey = id,
+        CreatedAt = T0,
+        UpdatedAt = T0,
+    };
+
+    private void Execute(string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={FilePath}");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private object? Scalar(string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={FilePath}");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+}

@@ -31,6 +31,25 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task ProcessesOpeningAnOldDatabaseAtOnce_UpgradeItOnce()
+    {
+        await SqliteJobStore.OpenAsync(FilePath, default);
+        Execute("ALTER TABLE jobs DROP COLUMN trace_parent; PRAGMA user_version = 0;");
+
+        // Another process holds the write lock while two Ferry processes start: both wait for it.
+        // Each must read the version only once it has the lock, or the second adds the column again.
+        await using var holder = new SqliteConnection($"Data Source={FilePath}");
+        holder.Open();
+        var hold = holder.BeginTransaction(deferred: false);
+        var opens = Enumerable.Range(0, 2).Select(_ => Task.Run(() => SqliteJobStore.OpenAsync(FilePath, default))).ToList();
+        await Task.Delay(500);
+        hold.Rollback();
+        await Task.WhenAll(opens);
+
+        Assert.Equal(SqliteDatabase.SchemaVersion, Convert.ToInt32(Scalar("PRAGMA user_version;")));
+    }
+
+    [Fact]
     public async Task ADatabaseFromANewerFerry_IsRefusedNamingItsVersion()
     {
         await SqliteJobStore.OpenAsync(FilePath, default);

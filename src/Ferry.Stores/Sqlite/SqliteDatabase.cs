@@ -41,37 +41,39 @@ public sealed class SqliteDatabase : IAsyncDisposable
 
     /// <summary>
     /// Brings the database to <see cref="SqliteSchema.Version"/>: a new one gets the newest tables;
-    /// one an older Ferry made gets the changes since its version, in one transaction. A database
-    /// from a newer Ferry is refused rather than misread.
+    /// one an older Ferry made gets the changes since its version. All in one write transaction
+    /// that reads the version first, so processes opening the file at once upgrade it once. A
+    /// database from a newer Ferry is refused rather than misread.
     /// </summary>
     private static async Task MigrateAsync(SqliteConnection c, string path, CancellationToken cancellationToken)
     {
-        var version = Convert.ToInt32(await ScalarAsync(c, "PRAGMA user_version;", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        await ScalarAsync(c, null, "PRAGMA journal_mode = WAL;", cancellationToken).ConfigureAwait(false); // not allowed inside a transaction
+        await using var tx = c.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: the write lock before the version is read
+        var version = Convert.ToInt32(await ScalarAsync(c, tx, "PRAGMA user_version;", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
         if (version > SqliteSchema.Version)
         {
             throw new InvalidOperationException(
                 $"{path} was written by a newer Ferry (schema version {version}; this one knows up to {SqliteSchema.Version}). Run that version, or restore a backup.");
         }
 
-        var isNew = Convert.ToInt64(await ScalarAsync(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'jobs';", cancellationToken)
+        var isNew = Convert.ToInt64(await ScalarAsync(c, tx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'jobs';", cancellationToken)
             .ConfigureAwait(false), CultureInfo.InvariantCulture) == 0;
-        await ScalarAsync(c, "PRAGMA journal_mode = WAL;", cancellationToken).ConfigureAwait(false);
-        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var steps = isNew ? Enumerable.Empty<string>() : SqliteSchema.Migrations.Skip(version);
         foreach (var sql in steps.Append(SqliteSchema.Create).Append($"PRAGMA user_version = {SqliteSchema.Version};"))
         {
             await using var cmd = c.CreateCommand();
             cmd.Transaction = tx;
             cmd.CommandText = sql;
-            await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false); // every statement of a script
         }
 
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<object?> ScalarAsync(SqliteConnection c, string sql, CancellationToken cancellationToken)
+    private static async Task<object?> ScalarAsync(SqliteConnection c, SqliteTransaction? tx, string sql, CancellationToken cancellationToken)
     {
         await using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
         cmd.CommandText = sql;
         return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }

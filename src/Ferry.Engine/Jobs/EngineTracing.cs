@@ -6,8 +6,9 @@ namespace Ferry.Engine.Jobs;
 
 /// <summary>
 /// The engine's spans, one per job attempt ("ferry.job.attempt"), with the job's ids, flow and
-/// outcome as attributes, linked to the span of the request that created the job. Costs nothing unless a tracer listens (the server's OTLP exporter,
-/// when configured). Attributes carry ids, paths, sizes and error codes; never credentials.
+/// outcome as attributes, linked to the span of the request that created the job. Costs nothing
+/// unless a tracer listens (the server's OTLP exporter, when configured). Attributes carry ids,
+/// paths, sizes and error codes; never credentials.
 /// </summary>
 public static class EngineTracing
 {

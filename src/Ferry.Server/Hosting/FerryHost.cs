@@ -81,7 +81,8 @@ public static class FerryHost
             cipher = new SecretCipher(data.SecretKey(options.SecretKey, out secretGenerated));
             database = await SqliteDatabase.OpenAsync(data.Database, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or Microsoft.Data.Sqlite.SqliteException
+            or InvalidOperationException) // a database written by a newer Ferry
         {
             return Fail($"the data directory {data.Root} cannot be used: {ex.Message}");
         }

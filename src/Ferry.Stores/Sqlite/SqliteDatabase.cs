@@ -34,9 +34,18 @@ public sealed class SqliteDatabase : IAsyncDisposable
     {
         var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true, DefaultTimeout = 30 };
         var database = new SqliteDatabase(builder.ToString());
-        await using var c = await database.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await MigrateAsync(c, path, cancellationToken).ConfigureAwait(false);
-        return database;
+        try
+        {
+            await using var c = await database.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            await MigrateAsync(c, path, cancellationToken).ConfigureAwait(false);
+            return database;
+        }
+        catch
+        {
+            // A refused database (written by a newer Ferry) must not leave the writer's loop running.
+            await database.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>

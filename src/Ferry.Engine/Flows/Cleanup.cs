@@ -41,4 +41,32 @@ internal static class Cleanup
             return false;
         }
     }
+
+    /// <summary>
+    /// Removes what a failed job may have left at its target: the partial write its attempts kept
+    /// (<paramref name="write"/>) and its part file (<paramref name="partPath"/>), either may be
+    /// null; each gets 30 seconds. Returns null when both are gone, else why not.
+    /// </summary>
+    public static async Task<string?> RemoveLeftoverAsync(IConnector target, WriteCheckpoint? write, string? partPath)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            if (write is not null && target.GetCapability<IResumableWrites>() is { } resumable)
+            {
+                await resumable.DiscardAsync(write, timeout.Token).ConfigureAwait(false);
+            }
+
+            if (partPath is not null && partPath != write?.Path)
+            {
+                await target.DeleteAsync(partPath, timeout.Token).ConfigureAwait(false);
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is FerryException or OperationCanceledException)
+        {
+            return ex is OperationCanceledException ? "no answer within 30 s" : ex.Message;
+        }
+    }
 }

@@ -23,6 +23,15 @@ public sealed record EngineOptions
     /// <summary>On shutdown, how long running transfers may take to finish before their leases are given back.</summary>
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The first wait before removing again what a failed job left at an unreachable target
+    /// (<see cref="Core.Jobs.Leftover"/>); it doubles with each failed try, up to an hour.
+    /// </summary>
+    public TimeSpan LeftoverRetry { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long the removal of a leftover is tried before it is given up on (and logged as an error).</summary>
+    public TimeSpan LeftoverGiveUp { get; init; } = TimeSpan.FromDays(7);
+
     /// <summary>Staging area for SFTP-to-SFTP transfers.</summary>
     public IConnector? Staging { get; init; }
 }

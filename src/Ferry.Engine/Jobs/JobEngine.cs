@@ -29,7 +29,7 @@ public sealed class JobEngine : BackgroundService
     private readonly CancellationTokenSource _hardStop = new();
 
     public JobEngine(
-        IJobStore jobs, IEndpointStore endpoints, IConcurrencySlots slots, IEndpointConnectors connectors, IAuditLog audit,
+        IJobStore jobs, ILeftoverStore leftovers, IEndpointStore endpoints, IConcurrencySlots slots, IEndpointConnectors connectors, IAuditLog audit,
         EngineOptions options, EngineMetrics metrics, ILogger<JobEngine> logger, TimeProvider? time = null)
     {
         _jobs = jobs;
@@ -39,7 +39,7 @@ public sealed class JobEngine : BackgroundService
         _metrics = metrics;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _executor = new JobExecutor(jobs, connectors, audit, options, metrics, logger, _time, job => JobFailed?.Invoke(job) ?? Task.CompletedTask);
+        _executor = new JobExecutor(jobs, leftovers, connectors, audit, options, metrics, logger, _time, job => JobFailed?.Invoke(job) ?? Task.CompletedTask);
     }
 
     /// <summary>Called after a job this process ran was FAILED (the failure-notice outbox); its errors are logged, not thrown.</summary>

@@ -17,6 +17,7 @@ namespace Ferry.Engine.Jobs;
 /// </summary>
 internal sealed class JobExecutor(
     IJobStore jobs,
+    ILeftoverStore leftovers,
     IEndpointConnectors connectors,
     IAuditLog audit,
     EngineOptions options,
@@ -81,7 +82,7 @@ internal sealed class JobExecutor(
             EngineTracing.Failed(span, ex);
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
-            await SettleFailureAsync(held, policy, ex, stopping, time.GetElapsedTime(started), request?.Target.Connector).ConfigureAwait(false);
+            await SettleFailureAsync(held, policy, ex, stopping, time.GetElapsedTime(started), endpoints.Target, request?.Target.Connector).ConfigureAwait(false);
         }
     }
 
@@ -188,7 +189,7 @@ internal sealed class JobExecutor(
         FerryException.Permanent(ErrorCodes.NotFound, $"endpoint {endpointId} no longer exists");
 
     /// <param name="target">The target's connector, when the attempt got that far: a partial write it keeps is discarded if the job fails for good.</param>
-    private async Task SettleFailureAsync(LeasedJob held, JobPolicy policy, Exception ex, CancellationToken stopping, TimeSpan elapsed, IConnector? target)
+    private async Task SettleFailureAsync(LeasedJob held, JobPolicy policy, Exception ex, CancellationToken stopping, TimeSpan elapsed, Endpoint? targetEndpoint, IConnector? target)
     {
         var job = held.Current;
         try
@@ -209,13 +210,13 @@ internal sealed class JobExecutor(
             var error = ex as FerryException ?? (ex as OperationCanceledException is not null
                 ? FerryException.Transient(ErrorCodes.Timeout, "the transfer was interrupted (lease lost or timed out)", ex)
                 : FerryException.Transient(ErrorCodes.InternalError, $"unexpected {ex.GetType().Name}: {ex.Message}", ex));
-            var discarded = false;
-            if (error.Code == ErrorCodes.ChecksumMismatch)
+            if (error.Code == ErrorCodes.ChecksumMismatch && target is not null && (held.LatestCheckpoint ?? TransferCheckpoint.Parse(job.Checkpoint)) is { } doubtful)
             {
-                // The bytes kept at the target may be the wrong ones: the next attempt starts over.
+                // The bytes kept at the target may be the wrong ones: the next attempt starts over
+                // (an SFTP part file is then overwritten; a failed abort leaves an S3 upload to the
+                // bucket's AbortIncompleteMultipartUpload rule).
                 held.ForgetCheckpoint();
-                await DiscardPartialWriteAsync(held, target).ConfigureAwait(false);
-                discarded = true;
+                await Cleanup.RemoveLeftoverAsync(target, doubtful.Write, null).ConfigureAwait(false);
             }
 
             if (error.IsTransient && job.Attempts < policy.Retry.MaxAttempts)
@@ -230,10 +231,7 @@ internal sealed class JobExecutor(
 
             var message = error.IsTransient ? $"{error.Message} (gave up after {job.Attempts} attempts)" : error.Message;
             var failedJob = await held.ApplyAsync((j, now) => JobStateMachine.Fail(j, now, error.Code, message), CancellationToken.None).ConfigureAwait(false);
-            if (!discarded)
-            {
-                await DiscardPartialWriteAsync(held, target).ConfigureAwait(false);
-            }
+            await RemoveLeftoversAsync(held, targetEndpoint, target).ConfigureAwait(false);
 
             metrics.Finished(job.FlowType, "FAILED", 0, elapsed);
             logger.LogError("Failed with {ErrorCode}: {Message}", error.Code, message);
@@ -247,20 +245,52 @@ internal sealed class JobExecutor(
         }
     }
 
-    /// <summary>The job will not resume: the partial write its attempts kept (multipart upload, part file) is discarded, best effort.</summary>
-    private async Task DiscardPartialWriteAsync(LeasedJob held, IConnector? target)
+    /// <summary>
+    /// The job will not resume: what its attempts may have left at the target (the partial write
+    /// they kept, the part file of an SFTP delivery) is removed now, and what cannot be (the target
+    /// is down, often why the job failed) is recorded for <see cref="LeftoverSweeper"/>.
+    /// </summary>
+    /// <param name="target">The target's connector, when the last attempt got that far.</param>
+    private async Task RemoveLeftoversAsync(LeasedJob held, Endpoint? targetEndpoint, IConnector? target)
     {
-        if ((held.LatestCheckpoint ?? TransferCheckpoint.Parse(held.Current.Checkpoint)) is not { } left
-            || target?.GetCapability<IResumableWrites>() is not { } resumable)
+        var job = held.Current;
+        var write = (held.LatestCheckpoint ?? TransferCheckpoint.Parse(job.Checkpoint))?.Write;
+        var partPath = targetEndpoint?.Kind == EndpointKind.Sftp ? StreamingFlow.PartPath(job.TargetPath, job.JobId) : null;
+        string? error;
+        if (target is not null)
+        {
+            error = await Cleanup.RemoveLeftoverAsync(target, write, partPath).ConfigureAwait(false);
+        }
+        else if (write is null && job.Attempts <= 1)
+        {
+            return; // the only attempt never reached the target
+        }
+        else
+        {
+            error = "the last attempt did not reach the target";
+        }
+
+        if (error is null || (write is null && partPath is null))
         {
             return;
         }
 
-        if (!await Cleanup.DiscardQuietlyAsync(resumable, left.Write).ConfigureAwait(false))
+        var now = time.GetUtcNow();
+        await leftovers.AddAsync(new Leftover
         {
-            logger.LogWarning("The partial write {Target} could not be discarded: it stays until removed by hand (S3: or by the bucket's AbortIncompleteMultipartUpload rule)",
-                target.Describe(left.Write.Path));
-        }
+            LeftoverId = Ids.Sequential("lft_", time),
+            CustomerId = job.CustomerId,
+            JobId = job.JobId,
+            EndpointId = job.TargetEndpointId,
+            PartPath = partPath,
+            Write = write,
+            NextAttemptAt = now + options.LeftoverRetry,
+            CreatedAt = now,
+            LastError = error,
+        }, CancellationToken.None).ConfigureAwait(false);
+        logger.LogWarning("What the job left at its target ({Path}) could not be removed: {Error}; trying again from {At:O}",
+            write?.Path ?? partPath, error, now + options.LeftoverRetry);
+        await AuditAsync(job, "job.leftover_kept", LeftoverSweeper.Describe(job.TargetEndpointId, write?.Path ?? partPath, error)).ConfigureAwait(false);
     }
 
     private async Task NotifyFailedAsync(TransferJob job)

@@ -143,6 +143,7 @@ public static class FerryHost
         s.AddSingleton(data);
         s.AddSingleton(database);
         s.AddSingleton<IJobStore>(new SqliteJobStore(database));
+        s.AddSingleton<ILeftoverStore>(new SqliteLeftoverStore(database));
         s.AddSingleton<IEndpointStore>(new SqliteEndpointStore(database));
         s.AddSingleton<ITenantStore>(new SqliteTenantStore(database));
         s.AddSingleton<IAuditLog>(new SqliteAuditLog(database));
@@ -160,6 +161,7 @@ public static class FerryHost
             PollInterval = TimeSpan.FromSeconds(options.PollSeconds),
             ShutdownGrace = TimeSpan.FromSeconds(options.ShutdownGraceSeconds),
             Staging = new LocalConnector(data.Staging),
+            LeftoverRetry = TimeSpan.FromSeconds(options.LeftoverRetrySeconds),
         });
         s.AddSingleton<ActiveJobCounts>();
         s.AddSingleton<EngineMetrics>();
@@ -201,6 +203,7 @@ public static class FerryHost
         {
             // The staging area belongs to the processes that run jobs.
             s.AddHostedService<StagingSweeper>();
+            s.AddHostedService<LeftoverSweeper>();
             // Schedules fire where jobs run; API-only nodes still run schedules on request (POST .../run).
             s.AddHostedService<Scheduler>();
             s.AddHostedService(sp => sp.GetRequiredService<TriggerReconciler>());

@@ -44,6 +44,12 @@ public sealed class FerryOptions
     public int StagingRetentionDays { get; set; } = 7;
 
     /// <summary>
+    /// The first wait before a failed job's leftovers at an unreachable target (a part file, a kept
+    /// multipart upload) are tried again; it doubles with each try, up to an hour, for 7 days.
+    /// </summary>
+    public int LeftoverRetrySeconds { get; set; } = 60;
+
+    /// <summary>
     /// An OpenTelemetry collector's OTLP/HTTP address (like http://127.0.0.1:4318): when set, spans
     /// of API requests and job attempts are sent to its /v1/traces. Unset: no tracing at all.
     /// </summary>
@@ -94,6 +100,7 @@ public sealed class FerryOptions
         Check(problems, LeaseSeconds, 5, 3600, "LeaseSeconds");
         Check(problems, ShutdownGraceSeconds, 0, 3600, "ShutdownGraceSeconds");
         Check(problems, StagingRetentionDays, 1, 365, "StagingRetentionDays");
+        Check(problems, LeftoverRetrySeconds, 1, 3600, "LeftoverRetrySeconds");
         if (OtlpEndpoint is { Length: > 0 } otlp
             && (!Uri.TryCreate(otlp, UriKind.Absolute, out var collector) || collector.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(collector.UserInfo)))
         {

@@ -148,6 +148,14 @@ internal static class SqliteSchema
         );
         CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
         CREATE INDEX IF NOT EXISTS webhook_deliveries_by_customer ON webhook_deliveries (customer_id, delivery_id DESC);
+        CREATE TABLE IF NOT EXISTS leftovers (
+            leftover_id TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            job_id TEXT NOT NULL UNIQUE,
+            next_attempt_at INTEGER NOT NULL,
+            document TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS leftovers_due ON leftovers (next_attempt_at);
         CREATE TABLE IF NOT EXISTS secrets (
             reference TEXT PRIMARY KEY,
             customer_id TEXT NOT NULL,
@@ -161,6 +169,8 @@ internal static class SqliteSchema
     /// tables for a new database; a database made by an older Ferry (user_version below this) gets
     /// the changes since, in order, when it is opened, so upgrading Ferry keeps its data.
     /// 0: before versions were kept (2026-11-30), the tables as they were then.
+    /// A new table needs no migration (<see cref="Create"/> runs on every open and makes what is
+    /// missing) nor a new version (an older Ferry ignores it); a changed one needs both.
     /// </summary>
     public const int Version = 1;
 

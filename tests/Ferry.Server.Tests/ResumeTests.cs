@@ -8,7 +8,7 @@ namespace Ferry.Server.Tests;
 /// A large SFTP-to-S3 transfer interrupted part-way continues its multipart upload on the next
 /// attempt instead of starting over: after a dropped connection (same process) and after the
 /// server was killed (another process, from the checkpoint saved with the lease renewals). A job
-/// that gives up leaves nothing behind. (Part files continued after a restart: ResilienceTests.)
+/// that gives up leaves nothing behind, at once or, when the target is down, once it is back. (Part files continued after a restart: ResilienceTests.)
 /// </summary>
 [Collection("rig")]
 public sealed class ResumeTests(Rig rig)
@@ -116,6 +116,37 @@ public sealed class ResumeTests(Rig rig)
         // The part file is removed right after the failure is recorded.
         await EventuallyAsync(() => Task.FromResult(Directory.GetFiles(dir).Length == 0), "the part file was not removed");
     }
+
+    [Fact]
+    public async Task DeliveryToSftpGivesUpWhileThePartnerIsDown_ThePartFileIsRemovedOnceItIsBack()
+    {
+        await using var server = new ServerProcess(new Dictionary<string, string> { ["FERRY__LEFTOVERRETRYSECONDS"] = "1" });
+        await server.StartAsync();
+        using var client = await FerryClient.NewCustomerAsync(server);
+        var bucket = await rig.S3.NewBucketAsync();
+        await rig.S3.Client.PutObjectAsync(new() { BucketName = bucket, Key = "in.bin", InputStream = new RandomData(Size, 35) });
+        await using var proxy = new FaultProxy(rig.Sftp.Host, rig.Sftp.Port, BytesPerSecond);
+        var dir = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
+        var src = await client.RegisterS3Async(rig.S3, bucket);
+        var dst = await client.RegisterSftpAsync(rig.Sftp, dir, port: proxy.Port);
+
+        // The partner's server goes away mid-delivery and stays away after the job gave up.
+        proxy.CutAfter(20 * MiB, TimeSpan.FromSeconds(8));
+        var reply = await client.TransferAsync(src, "in.bin", dst, "out.bin", new { retry = new { max_attempts = 1 } });
+        var jobId = reply.Body.GetProperty("jobs")[0].GetProperty("job_id").GetString()!;
+        var job = await client.WaitForJobAsync(jobId);
+
+        Assert.True(job.GetProperty("status").GetString() == "FAILED", job.GetRawText());
+        var part = Assert.Single(Directory.GetFiles(dir));
+        Assert.Equal($"out.bin.{jobId}.part", Path.GetFileName(part));
+        await EventuallyAsync(async () => (await AuditActionsAsync(client, jobId)).Contains("job.leftover_kept"), "the leftover was not recorded");
+        // Once the partner answers again, the sweeper removes it.
+        await EventuallyAsync(() => Task.FromResult(Directory.GetFiles(dir).Length == 0), "the part file was not removed");
+        await EventuallyAsync(async () => (await AuditActionsAsync(client, jobId)).Contains("job.leftover_removed"), "the removal was not audited");
+    }
+
+    private static async Task<List<string?>> AuditActionsAsync(FerryClient client, string jobId) =>
+        (await client.GetAsync($"v1/audit?entity_id={jobId}")).Body.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("action").GetString()).ToList();
 
     private static async Task EventuallyAsync(Func<Task<bool>> condition, string failure)
     {

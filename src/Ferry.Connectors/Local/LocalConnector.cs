@@ -8,9 +8,10 @@ namespace Ferry.Connectors.Local;
 
 /// <summary>
 /// A directory on this machine: the embedded default's staging area, and local paths given to
-/// <c>ferry copy</c>. Paths are confined to the base directory.
+/// <c>ferry copy</c>. Paths are confined to the base directory. Writes that ask for checkpoints
+/// can be continued (LocalConnector.Resume.cs).
 /// </summary>
-public sealed class LocalConnector : IConnector, IAtomicRename, IHasFeatures
+public sealed partial class LocalConnector : IConnector, IAtomicRename, IHasFeatures
 {
     private const int BufferSize = 1024 * 1024;
     private readonly string _base;
@@ -91,9 +92,16 @@ public sealed class LocalConnector : IConnector, IAtomicRename, IHasFeatures
         {
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
             await using var source = ExactLengthReadStream.ForWrite(content, length, options, cancellationToken);
-            await using (var target = new FileStream(full, options.CreateOnly ? FileMode.CreateNew : FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, FileOptions.None))
+            await using (var target = OpenForWrite(full, options))
             {
-                await source.CopyToAsync(target, BufferSize, cancellationToken).ConfigureAwait(false);
+                if (options.Checkpointed is { } report)
+                {
+                    await CopyWithCheckpointsAsync(source, target, path, report, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await source.CopyToAsync(target, BufferSize, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             await source.EnsureSourceExhaustedAsync(cancellationToken).ConfigureAwait(false);

@@ -10,7 +10,12 @@ namespace Ferry.Core.Jobs;
 /// with a retry), so the next attempt - in this process or another - continues instead of
 /// starting over, provided the source is still that version.
 /// </summary>
-public sealed record TransferCheckpoint(SourceVersion Source, WriteCheckpoint Write)
+/// <param name="Write">The write to the target.</param>
+/// <param name="Staging">
+/// SFTP to SFTP: the staging copy written beside <paramref name="Write"/> from the same read of the
+/// source; the next attempt reads the source from the lower of the two offsets.
+/// </param>
+public sealed record TransferCheckpoint(SourceVersion Source, WriteCheckpoint Write, WriteCheckpoint? Staging = null)
 {
     private const string Prefix = "resume:";
 

@@ -69,18 +69,37 @@ internal static class StagedFlow
         return result;
     }
 
-    /// <summary>Reads the source once into both the staging copy and the target's part file.</summary>
+    /// <summary>
+    /// Reads the source once into both the staging copy and the target's part file. With
+    /// checkpoints (the engine's jobs), both writes can be continued by the next attempt, which
+    /// reads the source only from where the two left off (<see cref="FirstPassCheckpoints"/>).
+    /// </summary>
     private static async Task<(WriteResult Staged, WriteResult? Delivered, FerryException? DeliveryError)> StageAndDeliverAsync(
         TransferRequest request, RemoteEntry source, TransferLocation staged, string partPath, ProgressMeter meter, CancellationToken cancellationToken)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var target = request.Target.Connector;
-        await using var read = await request.Source.Connector.OpenReadAsync(request.Source.Path, 0, null, cancellationToken).ConfigureAwait(false);
+        // A staging copy is written under a temporary name where the store renames, so an
+        // interrupted one is never taken for a whole copy by a re-drive.
+        var stagingRename = staged.Connector.GetCapability<IAtomicRename>();
+        var staging = stagingRename is null ? staged : staged with { Path = PartialStagedPath(staged.Path) };
+        var checkpoints = await FirstPassCheckpoints.StartAsync(request, source, staging, new TransferLocation(target, partPath), cancellationToken).ConfigureAwait(false);
+        var start = checkpoints?.Start ?? 0;
+        if (start > 0 && request.Hooks?.Resuming is { } resuming)
+        {
+            await resuming(start, source.Size, cancellationToken).ConfigureAwait(false);
+        }
+
+        meter.ResumeAt(start);
+        await using var read = await request.Source.Connector.OpenReadAsync(request.Source.Path, start, null, cancellationToken).ConfigureAwait(false);
         var fan = StreamFanOut.Create(new ProgressReadStream(read, meter), readers: 2);
 
         // Staging must succeed (it is the copy a re-drive relies on): its failure stops everything.
-        var stage = WriteAsync(staged.Connector, staged.Path, fan.Readers[0], source, null, abort, cancelOthersOnFailure: true);
-        var deliver = WriteAsync(target, partPath, fan.Readers[1], source, request.DeliveredFor, abort, cancelOthersOnFailure: false);
+        var stage = WriteAsync(staging, fan.Readers[0], start, new WriteOptions(Sha256: source.Sha256, ResumeFrom: checkpoints?.StagingResume, Checkpointed: checkpoints is null ? null : checkpoints.Staged),
+            source.Size, abort, cancelOthersOnFailure: true);
+        var deliver = WriteAsync(new TransferLocation(target, partPath), fan.Readers[1], start,
+            new WriteOptions(Sha256: source.Sha256, DeliveredFor: request.DeliveredFor, ResumeFrom: checkpoints?.DeliveryResume, Checkpointed: checkpoints is null ? null : checkpoints.Delivered),
+            source.Size, abort, cancelOthersOnFailure: false);
         var pump = fan.PumpAsync(abort.Token);
         try
         {
@@ -93,16 +112,27 @@ internal static class StagedFlow
 
         if (pump.IsFaulted || stage.IsFaulted || stage.IsCanceled)
         {
-            await Cleanup.DeleteQuietlyAsync(target, partPath).ConfigureAwait(false);
-            await Cleanup.DeleteQuietlyAsync(staged.Connector, staged.Path).ConfigureAwait(false);
+            if (checkpoints is null)
+            {
+                await Cleanup.DeleteQuietlyAsync(target, partPath).ConfigureAwait(false);
+                await Cleanup.DeleteQuietlyAsync(staging.Connector, staging.Path).ConfigureAwait(false);
+            }
+
+            // With checkpoints both are the next attempt's to continue, or the engine's to remove.
             cancellationToken.ThrowIfCancellationRequested();
             // The source's own error first: it explains why both sides stopped.
             await (pump.IsFaulted ? pump : stage).ConfigureAwait(false);
         }
 
+        var stagedResult = await stage.ConfigureAwait(false);
+        if (stagingRename is not null)
+        {
+            await stagingRename.RenameAtomicAsync(staging.Path, staged.Path, replaceExisting: true, cancellationToken).ConfigureAwait(false);
+        }
+
         if (deliver.IsCompletedSuccessfully)
         {
-            return (await stage.ConfigureAwait(false), await deliver.ConfigureAwait(false), null);
+            return (stagedResult, await deliver.ConfigureAwait(false), null);
         }
 
         await Cleanup.DeleteQuietlyAsync(target, partPath).ConfigureAwait(false);
@@ -115,15 +145,18 @@ internal static class StagedFlow
             throw error;
         }
 
-        return (await stage.ConfigureAwait(false), null, error);
+        return (stagedResult, null, error);
     }
 
+    /// <param name="start">Where the source is read from; a write continued from further on skips to its own offset.</param>
     private static async Task<WriteResult> WriteAsync(
-        IConnector connector, string path, Stream content, RemoteEntry source, string? deliveredFor, CancellationTokenSource abort, bool cancelOthersOnFailure)
+        TransferLocation to, Stream content, long start, WriteOptions options, long length, CancellationTokenSource abort, bool cancelOthersOnFailure)
     {
+        var skip = (options.ResumeFrom?.Offset ?? 0) - start;
+        var from = skip > 0 ? new SkippingReadStream(content, skip) : content;
         try
         {
-            return await connector.WriteAsync(path, content, source.Size, new WriteOptions(Sha256: source.Sha256, DeliveredFor: deliveredFor), abort.Token).ConfigureAwait(false);
+            return await to.Connector.WriteAsync(to.Path, from, length, options, abort.Token).ConfigureAwait(false);
         }
         catch when (cancelOthersOnFailure)
         {
@@ -133,9 +166,12 @@ internal static class StagedFlow
         finally
         {
             // Tells the pump this reader is gone, so it keeps feeding the other one.
-            await content.DisposeAsync().ConfigureAwait(false);
+            await from.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>Where a staging copy is written until it is whole (stores that rename): "&lt;staged path&gt;.part".</summary>
+    public static string PartialStagedPath(string stagedPath) => stagedPath + ".part";
 
     /// <summary>Where a transfer's file is staged: "&lt;transfer id&gt;/&lt;file name&gt;".</summary>
     public static string StagedPath(string transferId, string sourcePath) => $"{transferId}/{RemotePath.FileName(RemotePath.Normalize(sourcePath))}";

@@ -247,13 +247,19 @@ internal sealed class JobExecutor(
 
     /// <summary>
     /// The job will not resume: what its attempts may have left at the target (the partial write
-    /// they kept, the part file of an SFTP delivery) is removed now, and what cannot be (the target
-    /// is down, often why the job failed) is recorded for <see cref="LeftoverSweeper"/>.
+    /// they kept, the part file of an SFTP delivery, a staging copy cut short) is removed now, and
+    /// what cannot be (the target is down, often why the job failed) is recorded for <see cref="LeftoverSweeper"/>.
     /// </summary>
     /// <param name="target">The target's connector, when the last attempt got that far.</param>
     private async Task RemoveLeftoversAsync(LeasedJob held, Endpoint? targetEndpoint, IConnector? target)
     {
         var job = held.Current;
+        if (options.Staging is { } staging && job.FlowType == "sftp-to-sftp")
+        {
+            // A staging copy cut short is of no use to a re-drive (a whole one stays for it).
+            await Cleanup.DeleteQuietlyAsync(staging, StagedFlow.PartialStagedPath(StagedFlow.StagedPath(job.JobId, job.SourcePath))).ConfigureAwait(false);
+        }
+
         var write = (held.LatestCheckpoint ?? TransferCheckpoint.Parse(job.Checkpoint))?.Write;
         var partPath = targetEndpoint?.Kind == EndpointKind.Sftp ? StreamingFlow.PartPath(job.TargetPath, job.JobId) : null;
         string? error;

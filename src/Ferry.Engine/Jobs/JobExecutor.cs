@@ -30,6 +30,7 @@ internal sealed class JobExecutor(
     private const int MaxRedriveChain = 16;
 
     private readonly TransferRunner _runner = new(time);
+    private readonly FailedJobLeftovers _leftovers = new(leftovers, audit, options, logger, time);
 
     /// <param name="stopping">Cancelled when the process shuts down and the grace period is over.</param>
     public async Task RunAsync(LeasedJob held, JobEndpoints endpoints, bool isRetry, CancellationToken stopping)
@@ -82,7 +83,7 @@ internal sealed class JobExecutor(
             EngineTracing.Failed(span, ex);
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
-            await SettleFailureAsync(held, policy, ex, stopping, time.GetElapsedTime(started), endpoints.Target, request?.Target.Connector).ConfigureAwait(false);
+            await SettleFailureAsync(held, policy, ex, stopping, time.GetElapsedTime(started), endpoints, request?.Target.Connector).ConfigureAwait(false);
         }
     }
 
@@ -189,7 +190,7 @@ internal sealed class JobExecutor(
         FerryException.Permanent(ErrorCodes.NotFound, $"endpoint {endpointId} no longer exists");
 
     /// <param name="target">The target's connector, when the attempt got that far: a partial write it keeps is discarded if the job fails for good.</param>
-    private async Task SettleFailureAsync(LeasedJob held, JobPolicy policy, Exception ex, CancellationToken stopping, TimeSpan elapsed, Endpoint? targetEndpoint, IConnector? target)
+    private async Task SettleFailureAsync(LeasedJob held, JobPolicy policy, Exception ex, CancellationToken stopping, TimeSpan elapsed, JobEndpoints endpoints, IConnector? target)
     {
         var job = held.Current;
         try
@@ -231,7 +232,7 @@ internal sealed class JobExecutor(
 
             var message = error.IsTransient ? $"{error.Message} (gave up after {job.Attempts} attempts)" : error.Message;
             var failedJob = await held.ApplyAsync((j, now) => JobStateMachine.Fail(j, now, error.Code, message), CancellationToken.None).ConfigureAwait(false);
-            await RemoveLeftoversAsync(held, targetEndpoint, target).ConfigureAwait(false);
+            await _leftovers.RemoveAsync(held, endpoints, target).ConfigureAwait(false);
 
             metrics.Finished(job.FlowType, "FAILED", 0, elapsed);
             logger.LogError("Failed with {ErrorCode}: {Message}", error.Code, message);
@@ -243,60 +244,6 @@ internal sealed class JobExecutor(
             metrics.LeaseLost();
             logger.LogWarning("Lost the lease before the outcome ({Error}) could be recorded; the next owner retries.", ex.Message);
         }
-    }
-
-    /// <summary>
-    /// The job will not resume: what its attempts may have left at the target (the partial write
-    /// they kept, the part file of an SFTP delivery, a staging copy cut short) is removed now, and
-    /// what cannot be (the target is down, often why the job failed) is recorded for <see cref="LeftoverSweeper"/>.
-    /// </summary>
-    /// <param name="target">The target's connector, when the last attempt got that far.</param>
-    private async Task RemoveLeftoversAsync(LeasedJob held, Endpoint? targetEndpoint, IConnector? target)
-    {
-        var job = held.Current;
-        if (options.Staging is { } staging && job.FlowType == "sftp-to-sftp")
-        {
-            // A staging copy cut short is of no use to a re-drive (a whole one stays for it).
-            await Cleanup.DeleteQuietlyAsync(staging, StagedFlow.PartialStagedPath(StagedFlow.StagedPath(job.JobId, job.SourcePath))).ConfigureAwait(false);
-        }
-
-        var write = (held.LatestCheckpoint ?? TransferCheckpoint.Parse(job.Checkpoint))?.Write;
-        var partPath = targetEndpoint?.Kind == EndpointKind.Sftp ? StreamingFlow.PartPath(job.TargetPath, job.JobId) : null;
-        string? error;
-        if (target is not null)
-        {
-            error = await Cleanup.RemoveLeftoverAsync(target, write, partPath).ConfigureAwait(false);
-        }
-        else if (write is null && job.Attempts <= 1)
-        {
-            return; // the only attempt never reached the target
-        }
-        else
-        {
-            error = "the last attempt did not reach the target";
-        }
-
-        if (error is null || (write is null && partPath is null))
-        {
-            return;
-        }
-
-        var now = time.GetUtcNow();
-        await leftovers.AddAsync(new Leftover
-        {
-            LeftoverId = Ids.Sequential("lft_", time),
-            CustomerId = job.CustomerId,
-            JobId = job.JobId,
-            EndpointId = job.TargetEndpointId,
-            PartPath = partPath,
-            Write = write,
-            NextAttemptAt = now + options.LeftoverRetry,
-            CreatedAt = now,
-            LastError = error,
-        }, CancellationToken.None).ConfigureAwait(false);
-        logger.LogWarning("What the job left at its target ({Path}) could not be removed: {Error}; trying again from {At:O}",
-            write?.Path ?? partPath, error, now + options.LeftoverRetry);
-        await AuditAsync(job, "job.leftover_kept", LeftoverSweeper.Describe(job.TargetEndpointId, write?.Path ?? partPath, error)).ConfigureAwait(false);
     }
 
     private async Task NotifyFailedAsync(TransferJob job)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Ferry.Core.Connectors;
 using Ferry.Core.Json;
 
@@ -13,9 +14,13 @@ namespace Ferry.Core.Jobs;
 /// <param name="Write">The write to the target.</param>
 /// <param name="Staging">
 /// SFTP to SFTP: the staging copy written beside <paramref name="Write"/> from the same read of the
-/// source; the next attempt reads the source from the lower of the two offsets.
+/// source; the next attempt reads the source from the lower of the two offsets. Left out of the
+/// stored form when there is none, so other checkpoints keep the form earlier versions wrote.
 /// </param>
-public sealed record TransferCheckpoint(SourceVersion Source, WriteCheckpoint Write, WriteCheckpoint? Staging = null)
+public sealed record TransferCheckpoint(
+    SourceVersion Source,
+    WriteCheckpoint Write,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] WriteCheckpoint? Staging = null)
 {
     private const string Prefix = "resume:";
 

@@ -50,6 +50,20 @@ public sealed class StoredJsonFormatTests
     }
 
     [Fact]
+    public void AStagedFirstPassCheckpoint_AddsTheStagingWrite_AndReadsBack()
+    {
+        var staged = new TransferCheckpoint(
+            new SourceVersion(1234, Modified, null),
+            new WriteCheckpoint("out/a.csv.j1.part", 8 << 20, "c3RhdGU=", ""),
+            new WriteCheckpoint("j1/a.csv.part", 16 << 20, "c3RhdGUy", ""));
+
+        Assert.Equal("""
+            resume:{"Source":{"Size":1234,"LastModified":"2026-11-29T10:20:30+00:00","ETag":null},"Write":{"Path":"out/a.csv.j1.part","Offset":8388608,"Sha256State":"c3RhdGU=","Store":""},"Staging":{"Path":"j1/a.csv.part","Offset":16777216,"Sha256State":"c3RhdGUy","Store":""}}
+            """, staged.Serialize());
+        Assert.Equal(staged, TransferCheckpoint.Parse(staged.Serialize()));
+    }
+
+    [Fact]
     public void EndpointCredentials_KeepTheirStoredFormat_AndReadBack()
     {
         var credentials = new EndpointCredentials { Password = "pw", AccessKeyId = "AK", SecretAccessKey = "SK" };

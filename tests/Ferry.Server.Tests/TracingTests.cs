@@ -4,12 +4,13 @@ using System.Security.Cryptography;
 using System.Text;
 using Ferry.Server.Tests.Support;
 using Ferry.TestRig;
+using Microsoft.Data.Sqlite;
 
 namespace Ferry.Server.Tests;
 
 /// <summary>
 /// Traces sent by the real OpenTelemetry OTLP/HTTP exporter of a running server to a collector
-/// on loopback: spans for the API request and the job attempt, and no secret in any of it.
+/// on loopback: spans for the API request, the schedule run and the job attempt, and no secret in any of it.
 /// </summary>
 [Collection("rig")]
 public sealed class TracingTests(Rig rig)
@@ -53,6 +54,53 @@ public sealed class TracingTests(Rig rig)
         {
             Assert.DoesNotContain(secret, traces);
         }
+    }
+
+    [Fact]
+    public async Task AScheduleRun_IsTraced_AndItsJobsLinkToIt()
+    {
+        using var collector = new OtlpCollector();
+        await using var server = new ServerProcess(new Dictionary<string, string>
+        {
+            ["FERRY__OTLPENDPOINT"] = collector.Url,
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+        });
+        await server.StartAsync();
+        using var client = await FerryClient.NewCustomerAsync(server);
+        var dir = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
+        await RandomData.WriteFileAsync(Path.Combine(dir, "pulled.bin"), 10_000, seed: 52);
+        var sftp = await client.RegisterSftpAsync(rig.Sftp, dir);
+        var s3 = await client.RegisterS3Async(rig.S3, await rig.S3.NewBucketAsync());
+        // A tick, not a request, starts the run: its span is the root of a trace of its own.
+        var schedule = await client.PostAsync("v1/schedules", new
+        {
+            name = "traced pull",
+            source = new { endpoint_id = sftp, path = "" },
+            target = new { endpoint_id = s3, path = "in/{name}" },
+            trigger = new { interval_seconds = 1 },
+            min_age_seconds = 0,
+            stable_seconds = 0,
+        });
+        Assert.True(schedule.Status == HttpStatusCode.Created, schedule.Text);
+        var scheduleId = schedule.Str("schedule_id");
+
+        var traces = await collector.WaitForAsync(t => t.Contains("ferry.schedule.run") && t.Contains(scheduleId) && t.Contains("ferry.job.attempt"), TimeSpan.FromSeconds(30));
+
+        Assert.Contains("ferry.jobs_created", traces);
+        var traceParent = await JobTraceParentAsync(server);
+        Assert.True(traceParent is not null, "the schedule's job should remember the run's span");
+        // The run span's trace id: once as the run span's own, once in the job attempt's link.
+        Assert.True(collector.Count(Convert.FromHexString(traceParent.Split('-')[1])) >= 2, "the job's attempt should link to the schedule run that created it");
+    }
+
+    /// <summary>The traceparent the (only) job in the server's store was created with.</summary>
+    private static async Task<string?> JobTraceParentAsync(ServerProcess server)
+    {
+        await using var db = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "ferry.db")};Mode=ReadOnly;Pooling=False");
+        await db.OpenAsync();
+        await using var query = db.CreateCommand();
+        query.CommandText = "SELECT trace_parent FROM jobs";
+        return await query.ExecuteScalarAsync() as string;
     }
 
     /// <summary>Accepts OTLP/HTTP export requests (protobuf, whose strings are plain UTF-8) and keeps their bodies.</summary>

@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using Ferry.Core.Errors;
 using Ferry.Core.Jobs;
+using Ferry.Core.Schedules;
 
 namespace Ferry.Engine.Jobs;
 
 /// <summary>
 /// The engine's spans, one per job attempt ("ferry.job.attempt"), with the job's ids, flow and
-/// outcome as attributes, linked to the span of the request that created the job. Costs nothing
+/// outcome as attributes, linked to the span of the request (or schedule run, "ferry.schedule.run")
+/// that created the job. Costs nothing
 /// unless a tracer listens (the server's OTLP exporter, when configured). Attributes carry ids,
 /// paths, sizes and error codes; never credentials.
 /// </summary>
@@ -40,6 +42,40 @@ public static class EngineTracing
         }
 
         return activity;
+    }
+
+    /// <summary>
+    /// A schedule's run: a child of the request for a manual run, a trace of its own for a tick.
+    /// The jobs it creates link to it, as jobs created by an API call link to the call's span.
+    /// </summary>
+    internal static Activity? StartScheduleRun(Schedule schedule, string runId, RunCause cause)
+    {
+        var activity = Source.StartActivity("ferry.schedule.run", ActivityKind.Internal);
+        activity?.SetTag("ferry.schedule_id", schedule.ScheduleId);
+        activity?.SetTag("ferry.customer_id", schedule.CustomerId);
+        activity?.SetTag("ferry.batch_id", runId);
+        activity?.SetTag("ferry.run.cause", cause == RunCause.Tick ? "tick" : "manual");
+        return activity;
+    }
+
+    internal static void ScheduleRunEnded(Activity? activity, ScheduleRun run)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag("ferry.jobs_created", run.JobsCreated);
+        activity.SetTag("ferry.files_left", run.Left);
+        if (run.ErrorCode is { } code)
+        {
+            activity.SetTag("ferry.error_code", code);
+            activity.SetStatus(ActivityStatusCode.Error, code);
+        }
+        else
+        {
+            activity.SetStatus(ActivityStatusCode.Ok);
+        }
     }
 
     internal static void Succeeded(Activity? activity, long bytes)

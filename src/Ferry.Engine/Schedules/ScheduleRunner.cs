@@ -7,6 +7,7 @@ using Ferry.Core.Jobs;
 using Ferry.Core.Paths;
 using Ferry.Core.Schedules;
 using Ferry.Engine.Flows;
+using Ferry.Engine.Jobs;
 using Microsoft.Extensions.Logging;
 
 namespace Ferry.Engine.Schedules;
@@ -44,6 +45,7 @@ public sealed class ScheduleRunner(
             StartedAt = _time.GetUtcNow(),
         };
         var decisions = new List<FileDecision>();
+        using var span = EngineTracing.StartScheduleRun(schedule, run.RunId, cause);
         try
         {
             run = await ExecuteAsync(schedule, run, decisions, cancellationToken).ConfigureAwait(false);
@@ -55,6 +57,7 @@ public sealed class ScheduleRunner(
         }
 
         run = run with { FinishedAt = _time.GetUtcNow() };
+        EngineTracing.ScheduleRunEnded(span, run);
         await schedules.AppendRunAsync(run, decisions.Take(options.MaxDecisionsPerRun).ToList(), options.KeepRuns, CancellationToken.None).ConfigureAwait(false);
         if (run.JobsCreated > 0)
         {

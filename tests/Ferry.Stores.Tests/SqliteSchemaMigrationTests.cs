@@ -31,6 +31,26 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task AVersion1Database_StartsItsJobCountsFromTheJobsItHolds()
+    {
+        var store = await SqliteJobStore.OpenAsync(FilePath, default);
+        foreach (var id in new[] { "j-1", "j-2", "j-3" })
+        {
+            var job = Job(id) with { FlowType = id == "j-3" ? "s3-to-s3" : "sftp-to-s3" };
+            await store.CreateAsync(job, JobStateMachine.Created(job, "api"), default);
+        }
+
+        // What a Ferry of session 14 left: jobs, no counts.
+        Execute("DROP TRIGGER job_counts_insert; DROP TRIGGER job_counts_update; DROP TRIGGER job_counts_delete; DROP TABLE job_counts; PRAGMA user_version = 1;");
+        var reopened = await SqliteJobStore.OpenAsync(FilePath, default);
+        var fourth = Job("j-4");
+        await reopened.CreateAsync(fourth, JobStateMachine.Created(fourth, "api"), default);
+
+        var counts = (await reopened.CountByStatusAsync(default)).Select(c => (c.Status, c.FlowType, c.Count)).Order().ToList();
+        Assert.Equal([(JobStatus.Received, "s3-to-s3", 1L), (JobStatus.Received, "sftp-to-s3", 3L)], counts);
+    }
+
+    [Fact]
     public async Task ProcessesOpeningAnOldDatabaseAtOnce_UpgradeItOnce()
     {
         await SqliteJobStore.OpenAsync(FilePath, default);

@@ -43,7 +43,11 @@ public interface IJobStore
     /// <summary>The customer's jobs not yet in a terminal state (the backlog that backpressure limits).</summary>
     Task<int> CountActiveAsync(string customerId, CancellationToken cancellationToken);
 
-    /// <summary>Jobs by status and flow across all customers, for metrics.</summary>
+    /// <summary>
+    /// Jobs by status and flow across all customers, for metrics. Must stay cheap however many
+    /// jobs the store holds (kept as jobs change, not counted by a scan); a status and flow that
+    /// had jobs may be reported with 0.
+    /// </summary>
     Task<IReadOnlyList<JobCount>> CountByStatusAsync(CancellationToken cancellationToken);
 
     /// <summary>One batch's jobs by status and flow (empty when the customer has no such batch).</summary>

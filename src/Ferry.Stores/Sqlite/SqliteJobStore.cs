@@ -178,7 +178,7 @@ public sealed class SqliteJobStore : IJobStore
             ("$c", customerId)).ConfigureAwait(false))[0];
 
     public Task<IReadOnlyList<JobCount>> CountByStatusAsync(CancellationToken cancellationToken) =>
-        CountAsync("SELECT status, flow_type, COUNT(*) FROM jobs GROUP BY status, flow_type", cancellationToken);
+        CountAsync("SELECT status, flow_type, n FROM job_counts", cancellationToken); // kept by triggers (SqliteSchema)
 
     public Task<IReadOnlyList<JobCount>> CountBatchAsync(string customerId, string batchId, CancellationToken cancellationToken) =>
         CountAsync("SELECT status, flow_type, COUNT(*) FROM jobs WHERE customer_id = $c AND batch_id = $b GROUP BY status, flow_type", cancellationToken,

@@ -48,6 +48,24 @@ internal static class SqliteSchema
             PRIMARY KEY (job_id, version)
         );
         CREATE INDEX IF NOT EXISTS jobs_by_customer_status ON jobs (customer_id, status);
+        CREATE TABLE IF NOT EXISTS job_counts (
+            status TEXT NOT NULL,
+            flow_type TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (status, flow_type)
+        );
+        CREATE TRIGGER IF NOT EXISTS job_counts_insert AFTER INSERT ON jobs BEGIN
+            INSERT INTO job_counts (status, flow_type, n) VALUES (NEW.status, NEW.flow_type, 1)
+            ON CONFLICT (status, flow_type) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER IF NOT EXISTS job_counts_update AFTER UPDATE OF status ON jobs WHEN OLD.status <> NEW.status BEGIN
+            UPDATE job_counts SET n = n - 1 WHERE status = OLD.status AND flow_type = OLD.flow_type;
+            INSERT INTO job_counts (status, flow_type, n) VALUES (NEW.status, NEW.flow_type, 1)
+            ON CONFLICT (status, flow_type) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER IF NOT EXISTS job_counts_delete AFTER DELETE ON jobs BEGIN
+            UPDATE job_counts SET n = n - 1 WHERE status = OLD.status AND flow_type = OLD.flow_type;
+        END;
         CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs (customer_id, batch_id) WHERE batch_id IS NOT NULL;
         CREATE TABLE IF NOT EXISTS customers (
             customer_id TEXT PRIMARY KEY,
@@ -172,13 +190,22 @@ internal static class SqliteSchema
     /// A new table needs no migration (<see cref="Create"/> runs on every open and makes what is
     /// missing) nor a new version (an older Ferry ignores it); a changed one needs both.
     /// </summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>The change that brings a database from version <c>index</c> to <c>index + 1</c>.</summary>
     public static readonly IReadOnlyList<string> Migrations =
     [
         // 0 -> 1: jobs remember the traced request that created them.
         "ALTER TABLE jobs ADD COLUMN trace_parent TEXT;",
+
+        // 1 -> 2: jobs by status and flow are counted as they change (triggers, in Create) instead
+        // of by a scan of every job for each metrics refresh (1.7 s at a million jobs); the counts
+        // start from the jobs already there.
+        """
+        CREATE TABLE IF NOT EXISTS job_counts (status TEXT NOT NULL, flow_type TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (status, flow_type));
+        DELETE FROM job_counts;
+        INSERT INTO job_counts (status, flow_type, n) SELECT status, flow_type, COUNT(*) FROM jobs GROUP BY status, flow_type;
+        """,
     ];
 
     public const string JobColumns = """

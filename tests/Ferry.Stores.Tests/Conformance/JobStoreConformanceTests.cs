@@ -36,6 +36,23 @@ public abstract class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task CountsByStatusAndFlow_FollowCreatesAndTransitions_NotReplays()
+    {
+        var store = await OpenStoreAsync();
+        var a = await CreateQueuedAsync(store, NewJob());
+        await CreateQueuedAsync(store, NewJob());
+        await CreateQueuedAsync(store, NewJob() with { FlowType = "s3-to-sftp" });
+        await store.CreateAsync(a with { JobId = "j-replay" }, JobStateMachine.Created(a, "api"), default); // same key: no new job
+        var claimed = await store.ApplyAsync(JobStateMachine.Claim(a, "w1", "local", T0, Lease), default);
+        await store.ApplyAsync(JobStateMachine.Renew(claimed!, T0.AddSeconds(1), Lease, null), default); // same status
+
+        var counts = (await (await OpenStoreAsync()).CountByStatusAsync(default)).Where(c => c.Count > 0)
+            .Select(c => (c.Status, c.FlowType, c.Count)).Order().ToList();
+
+        Assert.Equal([(JobStatus.Queued, "s3-to-sftp", 1L), (JobStatus.Queued, "sftp-to-s3", 1L), (JobStatus.Running, "sftp-to-s3", 1L)], counts);
+    }
+
+    [Fact]
     public async Task Create_KeepsTheCreatingRequestsTraceParent()
     {
         var store = await OpenStoreAsync();

@@ -94,7 +94,7 @@ public sealed partial class LocalConnector : IConnector, IAtomicRename, IHasFeat
             await using var source = ExactLengthReadStream.ForWrite(content, length, options, cancellationToken);
             await using (var target = OpenForWrite(full, options))
             {
-                if (options.Checkpointed is { } report)
+                if (options.Checkpointed is { } report && Sha256Hasher.CanSaveState)
                 {
                     await CopyWithCheckpointsAsync(source, target, path, report, cancellationToken).ConfigureAwait(false);
                 }

@@ -23,7 +23,9 @@ public sealed record MultipartPlan(long PartSize, int PartCount, int PartsInFlig
 
         const long MiB = 1024 * 1024;
         var needed = (length + MaxParts - 1) / MaxParts;
-        var partSize = Math.Max(Math.Max(minPartSize, MinAllowedPart), (needed + MiB - 1) / MiB * MiB);
+        // Whole MiB: a part ends where a fan-out that hashed the bytes kept its hash state
+        // (StreamFanOut.SnapshotInterval), so a checkpoint after it needs no hash of its own.
+        var partSize = (Math.Max(Math.Max(minPartSize, MinAllowedPart), needed) + MiB - 1) / MiB * MiB;
         partSize = Math.Min(partSize, MaxAllowedPart);
         var count = (int)Math.Max(1, (length + partSize - 1) / partSize);
         var inFlight = (int)Math.Clamp(memoryBudget / partSize, 2, Math.Max(2, maxInFlight));

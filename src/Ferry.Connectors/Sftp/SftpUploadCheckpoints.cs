@@ -26,7 +26,7 @@ internal sealed class SftpUploadCheckpoints : ReadOnlyStream
         _source = source;
         _path = path;
         _report = report;
-        _nextMark = source.Position + Interval;
+        _nextMark = ((source.Position / Interval) + 1) * Interval;
         if (source.Position == 0)
         {
             // The part file exists from now on: whoever gives up on the transfer must be able to remove it.
@@ -34,10 +34,18 @@ internal sealed class SftpUploadCheckpoints : ReadOnlyStream
         }
     }
 
-    public override int Read(Span<byte> buffer) => Passed(_source.Read(buffer));
+    public override int Read(Span<byte> buffer) => Passed(_source.Read(buffer[..ToMark(buffer.Length)]));
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Passed(await _source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+        Passed(await _source.ReadAsync(buffer[..ToMark(buffer.Length)], cancellationToken).ConfigureAwait(false));
+
+    /// <summary>
+    /// A read stops at the next mark, so the hash state is taken exactly there: a source that
+    /// hashed the bytes already (<see cref="IHashedSource"/>) keeps its states only at such
+    /// round positions. The writer's read-ahead fills its buffers with the next read.
+    /// </summary>
+    private int ToMark(int wanted) =>
+        _source.Position < _nextMark ? (int)Math.Min(wanted, _nextMark - _source.Position) : wanted;
 
     /// <summary>The server confirmed every write up to <paramref name="offset"/> (SSH.NET's upload callback; its receive thread).</summary>
     public void Acknowledged(long offset)
@@ -68,7 +76,7 @@ internal sealed class SftpUploadCheckpoints : ReadOnlyStream
                 _marks.Enqueue((position, state));
             }
 
-            _nextMark = position + Interval;
+            _nextMark += Interval;
         }
 
         return read;

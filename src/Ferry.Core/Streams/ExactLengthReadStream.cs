@@ -45,15 +45,15 @@ public sealed class ExactLengthReadStream : ReadOnlyStream
     /// <summary>
     /// The content of a write with <paramref name="options"/>: continued from
     /// <see cref="WriteOptions.ResumeFrom"/> when it has an offset; otherwise from the start, and
-    /// not hashed a second time when <paramref name="content"/> is an <see cref="IHashedSource"/>
-    /// and the write keeps no checkpoints (a checkpoint needs the hash state at the writer's own
-    /// position, which only its own hash has).
+    /// not hashed a second time when <paramref name="content"/> is an <see cref="IHashedSource"/>:
+    /// the SHA-256 and the hash states for checkpoints then come from the source
+    /// (<see cref="SaveSha256State"/> only at positions the source kept a state for).
     /// </summary>
     public static ExactLengthReadStream ForWrite(Stream content, long length, WriteOptions options, CancellationToken cancellationToken) =>
         options switch
         {
             { ResumeFrom: { Offset: > 0 } resume } => Resuming(content, length, resume.Offset, resume.Sha256State, cancellationToken),
-            { ResumeFrom: null, Checkpointed: null } when content is IHashedSource => new(content, length, 0, null, cancellationToken),
+            { ResumeFrom: null } when content is IHashedSource => new(content, length, 0, null, cancellationToken),
             _ => new(content, length, cancellationToken),
         };
 
@@ -68,7 +68,10 @@ public sealed class ExactLengthReadStream : ReadOnlyStream
 
     /// <summary>The SHA-256 state after the bytes read so far, for <see cref="Resuming"/>; see <see cref="Sha256Hasher.CanSaveState"/>.</summary>
     public string SaveSha256State() =>
-        _sha256?.SaveState() ?? throw new InvalidOperationException("This stream takes its SHA-256 from its source and has no hash state of its own; see ForWrite.");
+        _sha256?.SaveState()
+        ?? _hashedSource!.Sha256StateAt(_position)
+        ?? throw new InvalidOperationException(
+            $"This stream takes its SHA-256 from its source, which kept no hash state at byte {_position} (only at multiples of {StreamFanOut.SnapshotInterval} bytes, recently passed).");
 
     public override long Length => _length;
 

@@ -10,13 +10,23 @@ namespace Ferry.Core.Streams;
 /// stream) is dropped and the others carry on. A failing source fails every reader.
 /// The pump hashes what it reads, once for all readers: each reader is an <see cref="IHashedSource"/>
 /// that knows the SHA-256 once it has read to the end (staging and delivering one file hashed it
-/// twice before, about 0.7 CPU-s per GiB each).
+/// twice before, about 0.7 CPU-s per GiB each). It keeps its hash state every
+/// <see cref="SnapshotInterval"/>, so writes that take checkpoints at such positions need no hash of
+/// their own either.
 /// </summary>
 public sealed class StreamFanOut
 {
+    /// <summary>The pump keeps its hash state at every multiple of this many bytes (the last <see cref="SnapshotsKept"/>).</summary>
+    public const long SnapshotInterval = 1024 * 1024;
+
+    /// <summary>16 MiB back: a reader is never further behind the pump than its pipe holds (1 MiB) and one chunk.</summary>
+    private const int SnapshotsKept = 16;
+
     private readonly Pipe[] _pipes;
     private readonly Stream _source;
     private readonly int _chunk;
+    private readonly Lock _snapshotLock = new();
+    private readonly Queue<(long Position, string State)> _snapshots = new();
     private volatile string? _sha256Hex;
 
     private StreamFanOut(Stream source, int readers, int chunk, long pauseThreshold)
@@ -25,6 +35,12 @@ public sealed class StreamFanOut
         _chunk = chunk;
         var options = new PipeOptions(pauseWriterThreshold: pauseThreshold, resumeWriterThreshold: pauseThreshold / 2, useSynchronizationContext: false);
         _pipes = Enumerable.Range(0, readers).Select(_ => new Pipe(options)).ToArray();
+        if (Sha256Hasher.CanSaveState)
+        {
+            using var initial = Sha256Hasher.Create();
+            Remember(0, initial.SaveState()); // before any reader can ask: a write announces itself at byte 0
+        }
+
         Readers = _pipes.Select(p => new Reader(p.Reader.AsStream(), this)).ToArray();
     }
 
@@ -46,6 +62,7 @@ public sealed class StreamFanOut
         Array.Fill(alive, true);
         var buffer = ArrayPool<byte>.Shared.Rent(_chunk);
         using var sha256 = Sha256Hasher.Create();
+        long hashed = 0;
         try
         {
             while (alive.Contains(true))
@@ -58,7 +75,7 @@ public sealed class StreamFanOut
                     break;
                 }
 
-                sha256.Append(buffer.AsSpan(0, n));
+                hashed = Hash(sha256, buffer.AsSpan(0, n), hashed);
                 for (var i = 0; i < _pipes.Length; i++)
                 {
                     if (alive[i])
@@ -89,12 +106,72 @@ public sealed class StreamFanOut
         }
     }
 
+    /// <summary>
+    /// Hashes <paramref name="data"/>, which follows the first <paramref name="hashed"/> bytes, keeping
+    /// the state at each multiple of <see cref="SnapshotInterval"/> it passes; returns the bytes hashed.
+    /// Snapshots are kept before the bytes go to the pipes, so a reader finds the one at a position it reached.
+    /// </summary>
+    private long Hash(Sha256Hasher sha256, ReadOnlySpan<byte> data, long hashed)
+    {
+        if (!Sha256Hasher.CanSaveState)
+        {
+            sha256.Append(data);
+            return hashed + data.Length;
+        }
+
+        while (data.Length > 0)
+        {
+            var toSnapshot = SnapshotInterval - (hashed % SnapshotInterval);
+            var n = (int)Math.Min(data.Length, toSnapshot);
+            sha256.Append(data[..n]);
+            hashed += n;
+            data = data[n..];
+            if (n == toSnapshot)
+            {
+                Remember(hashed, sha256.SaveState());
+            }
+        }
+
+        return hashed;
+    }
+
+    private void Remember(long position, string state)
+    {
+        lock (_snapshotLock)
+        {
+            if (_snapshots.Count == SnapshotsKept)
+            {
+                _snapshots.Dequeue();
+            }
+
+            _snapshots.Enqueue((position, state));
+        }
+    }
+
+    private string? StateAt(long position)
+    {
+        lock (_snapshotLock)
+        {
+            foreach (var (at, state) in _snapshots)
+            {
+                if (at == position)
+                {
+                    return state;
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>One reader's view of its pipe; knows the source's SHA-256 once it has read the end.</summary>
     private sealed class Reader(Stream pipe, StreamFanOut owner) : ReadOnlyStream, IHashedSource
     {
         private bool _ended;
 
         public string? Sha256Hex => _ended ? owner._sha256Hex : null;
+
+        public string? Sha256StateAt(long position) => owner.StateAt(position);
 
         public override int Read(Span<byte> buffer) => Ended(pipe.Read(buffer), buffer.Length);
 

@@ -38,6 +38,14 @@ public sealed class MultipartPlanTests
     }
 
     [Fact]
+    public void For_PartsAreWholeMebibytes_EvenForAnOddMinimum()
+    {
+        // Parts end where a fan-out kept its hash state (every MiB), so checkpoints need no hash of their own.
+        Assert.Equal(6 * MiB, MultipartPlan.For(100 * MiB, (5 * MiB) + 1, 4, 64 * MiB).PartSize);
+        Assert.Equal(0, MultipartPlan.For((50 * GiB) + 7, 8 * MiB, 4, 64 * MiB).PartSize % MiB);
+    }
+
+    [Fact]
     public void For_BeyondS3MaximumObjectSize_Refuses()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => MultipartPlan.For(MultipartPlan.MaxObjectSize + 1, 16 * MiB, 4, 64 * MiB));

@@ -93,18 +93,20 @@ public sealed class ExactLengthReadStreamTests
     }
 
     [Fact]
-    public async Task ForWrite_HashedSource_WriteKeepingCheckpoints_HashesItself()
+    public async Task ForWrite_HashedSource_WriteKeepingCheckpoints_TakesTheHashStatesTheSourceKept()
     {
         var data = RandomNumberGenerator.GetBytes(70_000);
         var options = new WriteOptions(Checkpointed: _ => { });
         await using var s = ExactLengthReadStream.ForWrite(new HashedStream(data, "0123abcd"), data.Length, options, default);
 
         await s.ReadExactlyAsync(new byte[1000]);
-        var state = s.SaveSha256State();
+        Assert.Equal("state-at-1000", s.SaveSha256State());
+        await s.ReadExactlyAsync(new byte[1]);
+        Assert.Throws<InvalidOperationException>(() => s.SaveSha256State()); // the source kept none at 1001
         await s.CopyToAsync(Stream.Null, 4096);
+        await s.EnsureSourceExhaustedAsync(default);
 
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)), s.Sha256Hex());
-        Assert.False(string.IsNullOrEmpty(state));
+        Assert.Equal("0123abcd", s.Sha256Hex());
     }
 
     [Fact]
@@ -141,12 +143,14 @@ public sealed class ExactLengthReadStreamTests
             throw new IOException("source broke");
     }
 
-    /// <summary>A source that claims to have hashed its bytes (to <paramref name="sha256"/>) once a read returned its end.</summary>
+    /// <summary>A source that claims to have hashed its bytes (to <paramref name="sha256"/>) once a read returned its end, and kept a state at byte 1000.</summary>
     private sealed class HashedStream(byte[] data, string sha256) : MemoryStream(data), IHashedSource
     {
         private bool _ended;
 
         public string? Sha256Hex => _ended ? sha256 : null;
+
+        public string? Sha256StateAt(long position) => position == 1000 ? "state-at-1000" : null;
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {

@@ -38,6 +38,31 @@ public sealed class StreamFanOutTests
     }
 
     [Fact]
+    public async Task Pump_KeepsItsHashStateAtEveryMebibyte_ThatAReaderCanContinueFrom()
+    {
+        const int MiB = 1024 * 1024;
+        var data = RandomNumberGenerator.GetBytes((3 * MiB) + 12_345);
+        var fan = StreamFanOut.Create(new MemoryStream(data), readers: 2, chunk: 100_000, pauseThreshold: 256 * 1024);
+        var reader = (IHashedSource)fan.Readers[0];
+        using var empty = Sha256Hasher.Create();
+        Assert.Equal(empty.SaveState(), reader.Sha256StateAt(0)); // known before the pump starts
+
+        var pump = fan.PumpAsync(default);
+        var other = fan.Readers[1].CopyToAsync(Stream.Null);
+        await fan.Readers[0].ReadExactlyAsync(new byte[2 * MiB]);
+        var state = reader.Sha256StateAt(2 * MiB);
+        Assert.Null(reader.Sha256StateAt((2 * MiB) + 1));
+        await fan.Readers[0].CopyToAsync(Stream.Null);
+        await Task.WhenAll(pump, other);
+
+        // The state is the hash of exactly the first 2 MiB: continued with the rest, it gives the file's.
+        Assert.NotNull(state);
+        using var resumed = Sha256Hasher.Restore(state, 2 * MiB);
+        resumed.Append(data.AsSpan(2 * MiB));
+        Assert.Equal(SHA256.HashData(data), resumed.Finish());
+    }
+
+    [Fact]
     public async Task Pump_OneReaderGivesUp_TheOtherStillGetsEverything()
     {
         var data = RandomNumberGenerator.GetBytes(2_000_000);

@@ -54,7 +54,12 @@ public sealed partial class LocalConnector : IResumableWrites
         return target;
     }
 
-    /// <summary>Copies in pieces that end on each checkpoint boundary, reporting a checkpoint at every boundary short of the end.</summary>
+    /// <summary>
+    /// Copies in pieces that end on each checkpoint boundary. At a boundary the bytes are handed to
+    /// the OS and the hash state taken; the fsync and the checkpoint's report then run beside the
+    /// copy (one at a time; a boundary reached while one runs is skipped), so the disk's flush
+    /// latency never stalls the source (a staging copy holds back the delivery fed from the same read).
+    /// </summary>
     private static async Task CopyWithCheckpointsAsync(ExactLengthReadStream source, FileStream target, string path, Action<WriteCheckpoint> report, CancellationToken cancellationToken)
     {
         if (source.Position == 0)
@@ -64,6 +69,7 @@ public sealed partial class LocalConnector : IResumableWrites
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        var flushing = Task.CompletedTask;
         try
         {
             var nextMark = ((source.Position / CheckpointInterval) + 1) * CheckpointInterval;
@@ -73,10 +79,17 @@ public sealed partial class LocalConnector : IResumableWrites
                 await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                 if (source.Position == nextMark)
                 {
-                    if (source.Remaining > 0)
+                    if (source.Remaining > 0 && flushing.IsCompleted)
                     {
-                        target.Flush(flushToDisk: true);
-                        report(new WriteCheckpoint(path, nextMark, source.SaveSha256State(), Store: ""));
+                        await flushing.ConfigureAwait(false); // a failed flush fails the write
+                        await target.FlushAsync(cancellationToken).ConfigureAwait(false);
+                        var checkpoint = new WriteCheckpoint(path, nextMark, source.SaveSha256State(), Store: "");
+                        var handle = target.SafeFileHandle;
+                        flushing = Task.Run(() =>
+                        {
+                            RandomAccess.FlushToDisk(handle);
+                            report(checkpoint);
+                        }, CancellationToken.None);
                     }
 
                     nextMark += CheckpointInterval;
@@ -85,6 +98,8 @@ public sealed partial class LocalConnector : IResumableWrites
         }
         finally
         {
+            // The file is closed after this: no flush may still be using its handle.
+            await flushing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }

@@ -122,18 +122,20 @@ internal static class JobsApi
     {
         var customerId = Caller.CustomerOf(http);
 
-        var failed = await s.Jobs.GetAsync(customerId, jobId, ct).ConfigureAwait(false);
-        if (failed is null)
+        var original = await s.Jobs.GetAsync(customerId, jobId, ct).ConfigureAwait(false);
+        if (original is null)
         {
             return Problems.NotFound($"Job {jobId}");
         }
 
-        if (failed.Status != JobStatus.Failed)
+        // FAILED: try again. SUCCEEDED: deliver the file again (a partner asking for a resend), which
+        // a new transfer request cannot do: its jobs' idempotency keys are the file's identity.
+        if (original.Status is not (JobStatus.Failed or JobStatus.Succeeded))
         {
-            return Problems.Conflict($"Job {jobId} is {JobView.StatusName(failed.Status)}; only FAILED jobs can be re-driven.", "not-redrivable");
+            return Problems.Conflict($"Job {jobId} is {JobView.StatusName(original.Status)}; only FAILED and SUCCEEDED jobs can be re-driven.", "not-redrivable");
         }
 
-        foreach (var endpointId in new[] { failed.SourceEndpointId, failed.TargetEndpointId })
+        foreach (var endpointId in new[] { original.SourceEndpointId, original.TargetEndpointId })
         {
             var endpoint = await s.Endpoints.GetAsync(customerId, endpointId, ct).ConfigureAwait(false);
             if (endpoint is not { Status: EndpointStatus.Active })
@@ -144,12 +146,12 @@ internal static class JobsApi
 
         var now = s.Time.GetUtcNow();
         var actor = Caller.Of(http).Actor;
-        var redrive = failed with
+        var redrive = original with
         {
             JobId = Ids.Sequential("job_"),
-            // One re-drive per failed job: asking twice returns the first.
-            IdempotencyKey = "redrive:" + failed.JobId,
-            RedriveOf = failed.JobId,
+            // One re-drive per job: asking twice returns the first.
+            IdempotencyKey = "redrive:" + original.JobId,
+            RedriveOf = original.JobId,
             TraceParent = RequestTrace.Current,
             Status = JobStatus.Received,
             Attempts = 0,
@@ -175,7 +177,7 @@ internal static class JobsApi
 
         s.Engine.Wake();
         await s.Audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), customerId, now, actor, "job.redriven", "job", created.Job.JobId,
-            $$"""{"redrive_of":"{{failed.JobId}}"}"""), ct).ConfigureAwait(false);
+            $$"""{"redrive_of":"{{original.JobId}}"}"""), ct).ConfigureAwait(false);
         return Results.Created($"/v1/jobs/{created.Job.JobId}", JobView.From(created.Job));
     }
 }

@@ -145,6 +145,35 @@ public sealed class ResumeTests(Rig rig)
         await EventuallyAsync(async () => (await AuditActionsAsync(client, jobId)).Contains("job.leftover_removed"), "the removal was not audited");
     }
 
+    [Fact]
+    public async Task UploadToS3GivesUpWhileTheStoreIsDown_TheKeptUploadIsAbortedOnceItIsBack()
+    {
+        await using var server = new ServerProcess(new Dictionary<string, string> { ["FERRY__LEFTOVERRETRYSECONDS"] = "1" });
+        await server.StartAsync();
+        using var client = await FerryClient.NewCustomerAsync(server);
+        var store = new Uri(rig.S3.Endpoint);
+        await using var proxy = new FaultProxy(store.Host, store.Port);
+        var dir = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
+        await RandomData.WriteFileAsync(Path.Combine(dir, "in.bin"), Size, seed: 36);
+        var bucket = await rig.S3.NewBucketAsync();
+        var src = await client.RegisterSftpAsync(rig.Sftp, dir);
+        var dst = await client.RegisterS3Async(rig.S3, bucket, port: proxy.Port);
+
+        // The object store goes away mid-upload and stays away after the job gave up.
+        proxy.CutAfter(20 * MiB, TimeSpan.FromSeconds(8));
+        var reply = await client.TransferAsync(src, "in.bin", dst, "out.bin", new { retry = new { max_attempts = 1 } });
+        var jobId = reply.Body.GetProperty("jobs")[0].GetProperty("job_id").GetString()!;
+        var job = await client.WaitForJobAsync(jobId);
+
+        Assert.True(job.GetProperty("status").GetString() == "FAILED", job.GetRawText());
+        Assert.Single((await rig.S3.Client.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? []);
+        await EventuallyAsync(async () => (await AuditActionsAsync(client, jobId)).Contains("job.leftover_kept"), "the leftover was not recorded");
+        // Once the store answers again, the sweeper aborts the upload.
+        await EventuallyAsync(async () => ((await rig.S3.Client.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? []).Count == 0, "the upload was not aborted");
+        await EventuallyAsync(async () => (await AuditActionsAsync(client, jobId)).Contains("job.leftover_removed"), "the abort was not audited");
+        Assert.Empty((await rig.S3.Client.ListObjectsV2Async(new() { BucketName = bucket })).S3Objects ?? []);
+    }
+
     private static async Task<List<string?>> AuditActionsAsync(FerryClient client, string jobId) =>
         (await client.GetAsync($"v1/audit?entity_id={jobId}")).Body.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("action").GetString()).ToList();
 

@@ -77,18 +77,23 @@ public sealed class FerryClient : IDisposable
         credentials = credentials ?? new { private_key = File.ReadAllText(sftp.Ed25519KeyPath) },
     };
 
-    public async Task<string> RegisterS3Async(S3Server s3, string bucket, string prefix = "", string? encryption = null, string? kmsKeyId = null)
+    /// <param name="port">Another port on the S3 server's host (a proxy in front of it), instead of the server's own.</param>
+    public async Task<string> RegisterS3Async(S3Server s3, string bucket, string prefix = "", string? encryption = null, string? kmsKeyId = null, int? port = null)
     {
-        var reply = await PostAsync("v1/endpoints", S3Body(s3, bucket, prefix, encryption: encryption, kmsKeyId: kmsKeyId));
+        var reply = await PostAsync("v1/endpoints", S3Body(s3, bucket, prefix, encryption: encryption, kmsKeyId: kmsKeyId, port: port));
         Assert.True(reply.Status == HttpStatusCode.Created, reply.Text);
         return reply.Str("endpoint_id");
     }
 
-    public static object S3Body(S3Server s3, string bucket, string prefix = "", string? secret = null, string? encryption = null, string? kmsKeyId = null) => new
+    public static object S3Body(S3Server s3, string bucket, string prefix = "", string? secret = null, string? encryption = null, string? kmsKeyId = null, int? port = null) => new
     {
         name = "bucket " + bucket,
         type = "s3",
-        s3 = new { bucket, prefix, region = "us-east-1", service_url = s3.Endpoint, encryption, kms_key_id = kmsKeyId },
+        s3 = new
+        {
+            bucket, prefix, region = "us-east-1", encryption, kms_key_id = kmsKeyId,
+            service_url = port is { } p ? new UriBuilder(s3.Endpoint) { Port = p }.Uri.ToString().TrimEnd('/') : s3.Endpoint,
+        },
         credentials = new { access_key_id = s3.AccessKey, secret_access_key = secret ?? s3.SecretKey },
     };
 

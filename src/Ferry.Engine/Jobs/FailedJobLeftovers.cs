@@ -74,7 +74,7 @@ internal sealed class FailedJobLeftovers(ILeftoverStore store, IAuditLog audit, 
 
         logger.LogWarning("What the job left at its target ({Path}) could not be removed: {Error}; trying again from {At:O}",
             write?.Path ?? partPath, error, now + options.LeftoverRetry);
-        await audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_", time), job.CustomerId, now, options.WorkerId, "job.leftover_kept", "job", job.JobId,
-            LeftoverSweeper.Describe(job.TargetEndpointId, write?.Path ?? partPath, error)), CancellationToken.None).ConfigureAwait(false);
+        await audit.AppendJobAsync(options, time, job.CustomerId, job.JobId, "job.leftover_kept", LeftoverSweeper.Describe(job.TargetEndpointId, write?.Path ?? partPath, error))
+            .ConfigureAwait(false);
     }
 }

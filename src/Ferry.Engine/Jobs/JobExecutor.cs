@@ -296,7 +296,7 @@ internal sealed class JobExecutor(
     }
 
     private Task AuditAsync(TransferJob job, string action, string changes) =>
-        audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), job.CustomerId, time.GetUtcNow(), options.WorkerId, action, "job", job.JobId, changes), CancellationToken.None);
+        audit.AppendJobAsync(options, time, job.CustomerId, job.JobId, action, changes);
 }
 
 /// <summary>A job's two endpoints as the dispatcher read them when it took their slots (null: gone).</summary>

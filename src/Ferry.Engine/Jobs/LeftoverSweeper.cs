@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using Ferry.Core;
 using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
 using Ferry.Core.Errors;
@@ -151,6 +150,5 @@ public sealed class LeftoverSweeper(
     }
 
     private Task AuditAsync(Leftover leftover, string action, string changes) =>
-        audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_", time), leftover.CustomerId, time.GetUtcNow(), options.WorkerId, action, "job", leftover.JobId, changes),
-            CancellationToken.None);
+        audit.AppendJobAsync(options, time, leftover.CustomerId, leftover.JobId, action, changes);
 }

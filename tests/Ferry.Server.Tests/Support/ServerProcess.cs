@@ -78,6 +78,8 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
+                // Also waits for the redirected output to be read to its end: the reason is in it.
+                await _process.WaitForExitAsync();
                 throw new InvalidOperationException($"ferry-server exited with {_process.ExitCode}:\n{Output}");
             }
 

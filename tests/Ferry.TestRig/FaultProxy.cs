@@ -18,6 +18,7 @@ public sealed class FaultProxy : IAsyncDisposable
     private long _forwarded;
     private long _cutAt = long.MaxValue;
     private DateTime _refuseUntil = DateTime.MinValue;
+    private volatile bool _down;
 
     public FaultProxy(string host, int port, long bytesPerSecond = 0)
     {
@@ -34,6 +35,19 @@ public sealed class FaultProxy : IAsyncDisposable
 
     /// <summary>Connections cut so far.</summary>
     public int Cuts { get; private set; }
+
+    /// <summary>Bytes passed so far, both directions of every connection.</summary>
+    public long Forwarded => Interlocked.Read(ref _forwarded);
+
+    /// <summary>Closes every connection (RST) and refuses new ones until <see cref="ComeBack"/>: a server that is down.</summary>
+    public void GoDown()
+    {
+        _down = true;
+        Cut();
+    }
+
+    /// <summary>Accepts connections again after <see cref="GoDown"/>.</summary>
+    public void ComeBack() => _down = false;
 
     /// <summary>Once <paramref name="bytes"/> more have passed, closes every connection and refuses new ones for <paramref name="downtime"/>.</summary>
     public void CutAfter(long bytes, TimeSpan downtime)
@@ -58,7 +72,7 @@ public sealed class FaultProxy : IAsyncDisposable
                 return;
             }
 
-            if (DateTime.UtcNow < _refuseUntil)
+            if (_down || DateTime.UtcNow < _refuseUntil)
             {
                 inbound.Client.Close(0);
                 inbound.Dispose();

@@ -94,6 +94,13 @@ public static class JobStateMachine
     public static JobTransition Resumed(TransferJob job, DateTimeOffset now, long keptBytes, long totalBytes) =>
         PlanHeld(job, job.Status, now, "resumed", j => j, $"{keptBytes} of {totalBytes} bytes were already at the target; continuing from there");
 
+    /// <summary>
+    /// Something about how an attempt went that a person may need to know (a delivery that fell back
+    /// from posix-rename, a staged copy delivered instead of reading the source again); recorded in the history.
+    /// </summary>
+    public static JobTransition Noted(TransferJob job, DateTimeOffset now, string note) =>
+        PlanHeld(job, job.Status, now, "note", j => j, note);
+
     /// <summary>The byte a "resumed" history entry continued from; null for any other entry.</summary>
     public static long? ResumedFrom(JobEvent e) =>
         e.Kind == "resumed" && long.TryParse(e.Detail?.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture, out var kept) ? kept : null;

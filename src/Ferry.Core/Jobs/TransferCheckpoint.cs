@@ -11,16 +11,22 @@ namespace Ferry.Core.Jobs;
 /// with a retry), so the next attempt - in this process or another - continues instead of
 /// starting over, provided the source is still that version.
 /// </summary>
-/// <param name="Write">The write to the target.</param>
+/// <param name="Write">The write to the target; null before it has reported a checkpoint (<paramref name="Staged"/> alone).</param>
 /// <param name="Staging">
 /// SFTP to SFTP: the staging copy written beside <paramref name="Write"/> from the same read of the
 /// source; the next attempt reads the source from the lower of the two offsets. Left out of the
 /// stored form when there is none, so other checkpoints keep the form earlier versions wrote.
 /// </param>
+/// <param name="Staged">
+/// SFTP to SFTP: the staging copy of <paramref name="Source"/> is whole, and <paramref name="Write"/>
+/// (if any) is the delivery from it. The next attempt delivers that copy instead of reading the
+/// partner's file again, provided the partner still holds this version.
+/// </param>
 public sealed record TransferCheckpoint(
     SourceVersion Source,
-    WriteCheckpoint Write,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] WriteCheckpoint? Staging = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] WriteCheckpoint? Write,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] WriteCheckpoint? Staging = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] StagedCopy? Staged = null)
 {
     private const string Prefix = "resume:";
 
@@ -45,3 +51,6 @@ public sealed record TransferCheckpoint(
         }
     }
 }
+
+/// <summary>A whole staging copy: where it is in the staging area and its SHA-256 (hex).</summary>
+public sealed record StagedCopy(string Path, string Sha256);

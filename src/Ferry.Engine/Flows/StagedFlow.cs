@@ -1,5 +1,6 @@
 using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
+using Ferry.Core.Jobs;
 using Ferry.Core.Paths;
 using Ferry.Core.Streams;
 using Ferry.Core.Transfers;
@@ -14,9 +15,11 @@ namespace Ferry.Engine.Flows;
 /// every byte. Nothing is delivered until both are complete, report the same SHA-256 and the
 /// source is confirmed unchanged; only then is the
 /// part renamed into place. If only the delivery fails, the file is delivered again from
-/// staging, without reading the partner's server a second time; if that fails too, the staged
-/// copy stays for a re-drive (the engine looks for it at <see cref="StagedPath"/> of the failed
-/// job) until the staging sweep removes it.
+/// staging, without reading the partner's server a second time; if that fails too, the job's
+/// checkpoint names the whole staged copy, and its retries deliver that copy for as long as the
+/// partner still holds the same version. A job that fails for good leaves the copy for a re-drive
+/// (the engine looks for it at <see cref="StagedPath"/> of the failed job) until the staging
+/// sweep removes it.
 /// </summary>
 internal static class StagedFlow
 {
@@ -27,46 +30,94 @@ internal static class StagedFlow
         var target = request.Target;
         var atomic = target.Connector.GetCapability<IAtomicRename>()
             ?? throw FerryException.Permanent(ErrorCodes.Unsupported, $"{target.Describe()} cannot rename atomically");
-        var partPath = StreamingFlow.PartPath(target.Path, request.TransferId);
-        var replace = request.EffectivePolicy.Overwrite != OverwriteMode.FailIfExists;
-
-        var (stagedResult, deliveredResult, deliveryError) = await StageAndDeliverAsync(request, source, staged, partPath, meter, cancellationToken)
-            .ConfigureAwait(false);
-        await StreamingFlow.EnsureUnchangedAsync(request.Source, source, cancellationToken).ConfigureAwait(false);
 
         WriteResult result;
-        if (deliveryError is null)
+        if (await EarlierStagedCopyAsync(request, source, staged, cancellationToken).ConfigureAwait(false) is { } earlier)
         {
-            if (!Checksums.SameHex(stagedResult.Sha256, deliveredResult!.Sha256))
-            {
-                await Cleanup.DeleteQuietlyAsync(target.Connector, partPath).ConfigureAwait(false);
-                throw FerryException.Transient(ErrorCodes.ChecksumMismatch,
-                    $"the staged copy hashes to {stagedResult.Sha256} but the bytes sent to {target.Describe()} hash to {deliveredResult.Sha256}");
-            }
-
-            // Crash here: a complete, verified .part and staged copy exist; the target is untouched.
-            await request.BeforeCommitAsync(cancellationToken).ConfigureAwait(false);
-            var outcome = await atomic.RenameAtomicAsync(partPath, target.Path, replace, cancellationToken).ConfigureAwait(false);
-            if (outcome == RenameOutcome.DeleteThenRename)
-            {
-                notes.Add($"{target.Connector.Describe("")} has no posix-rename: the old file was deleted before the new one was renamed into place.");
-            }
-
-            result = deliveredResult;
+            notes.Add("An earlier attempt staged the whole file; that copy was delivered without reading the source again.");
+            result = await DeliverStagedAsync(request, source, staged, earlier, remember: false, meter, notes, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            notes.Add($"Delivery while staging failed ({deliveryError.Message}); delivered again from the staged copy.");
-            var stagedEntry = await staging.StatAsync(staged.Path, cancellationToken).ConfigureAwait(false)
-                ?? throw FerryException.Transient(ErrorCodes.NotFound, $"{staged.Describe()} vanished right after staging");
-            meter.BeginStage("deliver");
-            result = await StreamingFlow.RunAsync(staged, target, stagedEntry with { Sha256 = stagedResult.Sha256 }, request, meter, notes, cancellationToken)
-                .ConfigureAwait(false);
+            result = await FirstPassAsync(request, source, staged, atomic, meter, notes, cancellationToken).ConfigureAwait(false);
         }
 
         // Crash before this delete leaves a staged copy behind; staging cleanup removes it later.
         await Cleanup.DeleteQuietlyAsync(staging, staged.Path, notes).ConfigureAwait(false);
         return result;
+    }
+
+    private static async Task<WriteResult> FirstPassAsync(
+        TransferRequest request, RemoteEntry source, TransferLocation staged, IAtomicRename atomic, ProgressMeter meter, List<string> notes, CancellationToken cancellationToken)
+    {
+        var target = request.Target;
+        var partPath = StreamingFlow.PartPath(target.Path, request.TransferId);
+        var (stagedResult, deliveredResult, deliveryError) = await StageAndDeliverAsync(request, source, staged, partPath, meter, cancellationToken)
+            .ConfigureAwait(false);
+        await StreamingFlow.EnsureUnchangedAsync(request.Source, source, cancellationToken).ConfigureAwait(false);
+        if (deliveryError is not null)
+        {
+            notes.Add($"Delivery while staging failed ({deliveryError.Message}); delivered again from the staged copy.");
+            var copy = new StagedCopy(staged.Path, stagedResult.Sha256
+                ?? throw FerryException.Transient(ErrorCodes.InternalError, $"{staged.Describe()}: the staging store reported no SHA-256"));
+            return await DeliverStagedAsync(request, source, staged, copy, remember: true, meter, notes, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!Checksums.SameHex(stagedResult.Sha256, deliveredResult!.Sha256))
+        {
+            await Cleanup.DeleteQuietlyAsync(target.Connector, partPath).ConfigureAwait(false);
+            throw FerryException.Transient(ErrorCodes.ChecksumMismatch,
+                $"the staged copy hashes to {stagedResult.Sha256} but the bytes sent to {target.Describe()} hash to {deliveredResult.Sha256}");
+        }
+
+        // Crash here: a complete, verified .part and staged copy exist; the target is untouched.
+        await request.BeforeCommitAsync(cancellationToken).ConfigureAwait(false);
+        var outcome = await atomic.RenameAtomicAsync(partPath, target.Path, request.EffectivePolicy.Overwrite != OverwriteMode.FailIfExists, cancellationToken)
+            .ConfigureAwait(false);
+        if (outcome == RenameOutcome.DeleteThenRename)
+        {
+            notes.Add($"{target.Connector.Describe("")} has no posix-rename: the old file was deleted before the new one was renamed into place.");
+        }
+
+        return deliveredResult;
+    }
+
+    /// <summary>
+    /// The whole staging copy an earlier attempt of this transfer left (its checkpoint names it),
+    /// while the source is still the version it was staged from and the copy is still whole.
+    /// </summary>
+    private static async Task<StagedCopy?> EarlierStagedCopyAsync(TransferRequest request, RemoteEntry source, TransferLocation staged, CancellationToken cancellationToken)
+    {
+        if (request.Resume is not { Staged: { } copy } saved || copy.Path != staged.Path || !saved.Source.Matches(source))
+        {
+            // A partner's newer version is read and staged afresh, over the old copy.
+            return null;
+        }
+
+        var entry = await staged.Connector.StatAsync(copy.Path, cancellationToken).ConfigureAwait(false);
+        return entry is { IsDirectory: false } && entry.Size == source.Size ? copy : null;
+    }
+
+    /// <summary>
+    /// Delivers the staging copy of <paramref name="source"/>. Its checkpoints name the copy and
+    /// the source version it holds, so a retry continues this delivery rather than the partner's read.
+    /// </summary>
+    /// <param name="remember">Save that the copy is whole now, before any of the delivery is (the target may be down for a while).</param>
+    private static async Task<WriteResult> DeliverStagedAsync(
+        TransferRequest request, RemoteEntry source, TransferLocation staged, StagedCopy copy, bool remember, ProgressMeter meter, List<string> notes,
+        CancellationToken cancellationToken)
+    {
+        var entry = await staged.Connector.StatAsync(staged.Path, cancellationToken).ConfigureAwait(false)
+            ?? throw FerryException.Transient(ErrorCodes.NotFound, $"{staged.Describe()} vanished before it could be delivered");
+        var scope = new CheckpointScope(SourceVersion.Of(source), copy);
+        if (remember && request.Hooks?.Checkpointed is { } save)
+        {
+            save(scope.With(null));
+        }
+
+        meter.BeginStage("deliver");
+        return await StreamingFlow.RunAsync(staged, request.Target, entry with { Sha256 = copy.Sha256 }, request, meter, notes, scope, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>

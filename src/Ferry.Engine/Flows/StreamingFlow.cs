@@ -18,17 +18,18 @@ namespace Ferry.Engine.Flows;
 /// </summary>
 internal static class StreamingFlow
 {
+    /// <param name="scope">What checkpoints are saved for and continued against: <see cref="CheckpointScope.Of"/> the source, or a staged copy's.</param>
     public static async Task<WriteResult> RunAsync(
         TransferLocation from, TransferLocation to, RemoteEntry source, TransferRequest request, ProgressMeter meter, List<string> notes,
-        CancellationToken cancellationToken)
+        CheckpointScope scope, CancellationToken cancellationToken)
     {
         var policy = request.EffectivePolicy;
         var atomic = to.Connector.GetCapability<IAtomicRename>();
         var writePath = atomic is null ? to.Path : PartPath(to.Path, request.TransferId);
         var resumable = to.Connector.GetCapability<IResumableWrites>();
-        var resume = await ResumePointAsync(resumable, request, source, writePath, cancellationToken).ConfigureAwait(false);
+        var resume = await ResumePointAsync(resumable, request, scope, source.Size, writePath, cancellationToken).ConfigureAwait(false);
         var checkpointed = resumable is not null && Sha256Hasher.CanSaveState && request.Hooks?.Checkpointed is { } save
-            ? (Action<WriteCheckpoint>)(w => save(new TransferCheckpoint(SourceVersion.Of(source), w)))
+            ? (Action<WriteCheckpoint>)(w => save(scope.With(w)))
             : null;
         var options = new WriteOptions(CreateOnly: atomic is null && policy.Overwrite == OverwriteMode.FailIfExists, Sha256: source.Sha256, DeliveredFor: request.DeliveredFor,
             ResumeFrom: resume, Checkpointed: checkpointed, BeforeCompleting: atomic is null ? request.BeforeCommitAsync : null);
@@ -77,29 +78,29 @@ internal static class StreamingFlow
     }
 
     /// <summary>
-    /// The checkpoint to continue from: the request's, when it is for this path and source version
-    /// and the target still holds what it describes. A checkpoint that cannot be used is discarded
-    /// (its multipart upload aborted) and the transfer starts over.
+    /// The checkpoint to continue from: the request's, when it is for this path and scope (source
+    /// version) and the target still holds what it describes. A checkpoint that cannot be used is
+    /// discarded (its multipart upload aborted) and the transfer starts over.
     /// </summary>
     private static async Task<WriteCheckpoint?> ResumePointAsync(
-        IResumableWrites? target, TransferRequest request, RemoteEntry source, string writePath, CancellationToken cancellationToken)
+        IResumableWrites? target, TransferRequest request, CheckpointScope scope, long length, string writePath, CancellationToken cancellationToken)
     {
-        if (request.Resume is not { } saved || target is null)
+        if (request.Resume?.Write is not { } saved || target is null)
         {
             return null;
         }
 
-        if (saved.Write.Path == writePath && saved.Source.Matches(source) && await target.CanResumeAsync(saved.Write, source.Size, cancellationToken).ConfigureAwait(false))
+        if (saved.Path == writePath && scope.Covers(request.Resume) && await target.CanResumeAsync(saved, length, cancellationToken).ConfigureAwait(false))
         {
-            if (saved.Write.Offset > 0 && request.Hooks?.Resuming is { } resuming)
+            if (saved.Offset > 0 && request.Hooks?.Resuming is { } resuming)
             {
-                await resuming(saved.Write.Offset, source.Size, cancellationToken).ConfigureAwait(false);
+                await resuming(saved.Offset, length, cancellationToken).ConfigureAwait(false);
             }
 
-            return saved.Write;
+            return saved;
         }
 
-        await Cleanup.DiscardQuietlyAsync(target, saved.Write).ConfigureAwait(false);
+        await Cleanup.DiscardQuietlyAsync(target, saved).ConfigureAwait(false);
         return null;
     }
 

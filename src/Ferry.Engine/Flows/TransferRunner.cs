@@ -40,6 +40,12 @@ public sealed class TransferRunner
             throw FerryException.Permanent(ErrorCodes.InvalidPath, $"{request.Source.Describe()} is a directory; name a file");
         }
 
+        if (request.Resume is { Staged: { } staged } saved && saved.Source.Matches(source) && source.Sha256 is null)
+        {
+            // An earlier attempt staged this very version whole: its SHA-256 is known without reading the source again.
+            source = source with { Sha256 = staged.Sha256 };
+        }
+
         var strategy = ChooseStrategy(request);
         var guard = await OverwriteGuard.CheckAsync(request, source, cancellationToken).ConfigureAwait(false);
         if (guard.Skip)
@@ -54,7 +60,7 @@ public sealed class TransferRunner
         {
             FlowStrategy.ServerSideCopy => await ServerSideCopyFlow.RunAsync(request, source, meter, cancellationToken).ConfigureAwait(false),
             FlowStrategy.Staged => await StagedFlow.RunAsync(request, source, meter, notes, cancellationToken).ConfigureAwait(false),
-            _ => await StreamingFlow.RunAsync(request.Source, request.Target, source, request, meter, notes, cancellationToken).ConfigureAwait(false),
+            _ => await StreamingFlow.RunAsync(request.Source, request.Target, source, request, meter, notes, CheckpointScope.Of(source), cancellationToken).ConfigureAwait(false),
         };
 
         if (request.Hooks?.Delivered is { } onDelivered)

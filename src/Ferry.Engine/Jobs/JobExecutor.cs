@@ -103,6 +103,12 @@ internal sealed class JobExecutor(
         }
 
         var result = await _runner.RunAsync(request, cancellationToken).ConfigureAwait(false);
+        foreach (var note in result.Notes)
+        {
+            logger.LogInformation("Note: {Note}", note);
+            await held.ApplyAsync((j, now) => JobStateMachine.Noted(j, now, note), CancellationToken.None).ConfigureAwait(false);
+        }
+
         if (held.Current.Status == JobStatus.Running)
         {
             // Skipped (already identical at the target): nothing was delivered, but the check still passed.

@@ -64,6 +64,24 @@ public sealed class StoredJsonFormatTests
     }
 
     [Fact]
+    public void AWholeStagedCopy_IsNamedWithItsDelivery_AndReadsBack()
+    {
+        var sent = new SourceVersion(1234, Modified, null);
+        var copy = new StagedCopy("j1/a.csv", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+        var whole = new TransferCheckpoint(sent, Write: null, Staged: copy);
+        var delivering = whole with { Write = new WriteCheckpoint("out/a.csv.j1.part", 8 << 20, "c3RhdGU=", "") };
+
+        Assert.Equal("""
+            resume:{"Source":{"Size":1234,"LastModified":"2026-11-29T10:20:30+00:00","ETag":null},"Staged":{"Path":"j1/a.csv","Sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}}
+            """, whole.Serialize());
+        Assert.Equal("""
+            resume:{"Source":{"Size":1234,"LastModified":"2026-11-29T10:20:30+00:00","ETag":null},"Write":{"Path":"out/a.csv.j1.part","Offset":8388608,"Sha256State":"c3RhdGU=","Store":""},"Staged":{"Path":"j1/a.csv","Sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}}
+            """, delivering.Serialize());
+        Assert.Equal(whole, TransferCheckpoint.Parse(whole.Serialize()));
+        Assert.Equal(delivering, TransferCheckpoint.Parse(delivering.Serialize()));
+    }
+
+    [Fact]
     public void EndpointCredentials_KeepTheirStoredFormat_AndReadBack()
     {
         var credentials = new EndpointCredentials { Password = "pw", AccessKeyId = "AK", SecretAccessKey = "SK" };

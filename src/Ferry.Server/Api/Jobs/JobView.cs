@@ -5,9 +5,10 @@ namespace Ferry.Server.Api.Jobs;
 internal sealed record LocationView(string EndpointId, string Path);
 
 /// <param name="ResumedFromByte">Set when the attempt continued an interrupted transfer: the bytes before it were already at the target.</param>
+/// <param name="Notes">What the attempt recorded about how it went (a staged copy delivered, a rename fallback); left out when nothing.</param>
 internal sealed record AttemptView(
     int Number, string? Worker, string? Region, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string? Outcome, string? ErrorCode, string? ErrorMessage,
-    long? ResumedFromByte = null);
+    long? ResumedFromByte = null, IReadOnlyList<string>? Notes = null);
 
 internal sealed record PolicyView(
     string Overwrite, string Verify, int MaxAttempts, double InitialBackoffSeconds, double MaxBackoffSeconds, Transfers.AfterSuccessView? AfterSuccess)
@@ -54,10 +55,13 @@ internal sealed record JobView(
                     break;
                 case "lease-taken-over" when attempts.Count > 0:
                     attempts[^1] = attempts[^1] with { Outcome = attempts[^1].Outcome ?? "worker_lost" };
-                    attempts.Add(attempts[^1] with { Worker = e.Actor, Region = Region(e.Detail), StartedAt = e.At, EndedAt = null, Outcome = null, ResumedFromByte = null });
+                    attempts.Add(attempts[^1] with { Worker = e.Actor, Region = Region(e.Detail), StartedAt = e.At, EndedAt = null, Outcome = null, ResumedFromByte = null, Notes = null });
                     break;
                 case "resumed" when attempts.Count > 0:
                     attempts[^1] = attempts[^1] with { ResumedFromByte = JobStateMachine.ResumedFrom(e) };
+                    break;
+                case "note" when attempts.Count > 0 && e.Detail is { } note:
+                    attempts[^1] = attempts[^1] with { Notes = [.. attempts[^1].Notes ?? [], note] };
                     break;
                 case "retry-scheduled" or "failed" or "succeeded" or "lease-released" when attempts.Count > 0:
                     var (code, message) = SplitError(e.Detail);

@@ -45,6 +45,24 @@ public sealed class SqliteEndpointStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADelete_IsConditionalOnTheVersionAndTheCustomer()
+    {
+        var created = NewEndpoint("ep_a");
+        await _store.CreateAsync(created, default);
+        _ = await _store.GetAsync("cus_a", "ep_a", default);
+
+        Assert.False(await _store.DeleteAsync("cus_b", "ep_a", 1, default));
+        Assert.False(await _store.DeleteAsync("cus_a", "ep_a", 2, default));
+        Assert.NotNull(await _store.GetAsync("cus_a", "ep_a", default));
+
+        Assert.True(await _store.DeleteAsync("cus_a", "ep_a", 1, default));
+        Assert.Null(await _store.GetAsync("cus_a", "ep_a", default));
+        Assert.Empty((await _store.ListAsync("cus_a", null, 10, default)).Endpoints);
+        Assert.False(await _store.DeleteAsync("cus_a", "ep_a", 1, default));
+        Assert.False(await _store.UpdateAsync(created with { Version = 2 }, expectedVersion: 1, default));
+    }
+
+    [Fact]
     public async Task AnUpdateByAnotherProcess_IsSeenByTheNextRead()
     {
         var created = NewEndpoint("ep_a");

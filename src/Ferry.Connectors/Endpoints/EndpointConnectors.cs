@@ -43,10 +43,22 @@ public sealed class EndpointConnectors(ISecretStore secrets) : IEndpointConnecto
             if (_live.TryRemove(new(endpoint.EndpointId, lazy)))
             {
                 // Jobs still running on the old version keep their streams; new connections go to the new one.
-                _ = Task.Delay(TimeSpan.FromMinutes(10), CancellationToken.None).ContinueWith(_ => live.Connector.DisposeAsync().AsTask(), TaskScheduler.Default);
+                DisposeLater(live.Connector);
             }
         }
     }
+
+    public void Forget(string endpointId)
+    {
+        if (_live.TryRemove(endpointId, out var lazy) && lazy.IsValueCreated)
+        {
+            _ = lazy.Value.ContinueWith(t => DisposeLater(t.Result.Connector), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Closes a connector that no new job gets, ten minutes on: long enough for most transfers on it to end (one that does not fails its next call and resumes on retry).</summary>
+    private static void DisposeLater(IConnector connector) =>
+        _ = Task.Delay(TimeSpan.FromMinutes(10), CancellationToken.None).ContinueWith(_ => connector.DisposeAsync().AsTask(), TaskScheduler.Default);
 
     public async Task<string?> ValidateAsync(Endpoint endpoint, EndpointCredentials credentials, CancellationToken cancellationToken)
     {

@@ -16,4 +16,7 @@ public interface IEndpointConnectors
     /// Fails with a <see cref="Errors.FerryException"/> naming what failed (DNS, TCP, host key, auth, base path).
     /// </summary>
     Task<string?> ValidateAsync(Endpoint endpoint, EndpointCredentials credentials, CancellationToken cancellationToken);
+
+    /// <summary>The endpoint was deleted: its connector is dropped, and closed once jobs still using it have had time to finish.</summary>
+    void Forget(string endpointId);
 }

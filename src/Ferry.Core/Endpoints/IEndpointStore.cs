@@ -14,6 +14,9 @@ public interface IEndpointStore
 
     /// <summary>Stores <paramref name="after"/> if the stored version is still <paramref name="expectedVersion"/>.</summary>
     Task<bool> UpdateAsync(Endpoint after, long expectedVersion, CancellationToken cancellationToken);
+
+    /// <summary>Removes the endpoint if the stored version is still <paramref name="expectedVersion"/>; false otherwise (changed, gone, or another customer's).</summary>
+    Task<bool> DeleteAsync(string customerId, string endpointId, long expectedVersion, CancellationToken cancellationToken);
 }
 
 public sealed record EndpointPage(IReadOnlyList<Endpoint> Endpoints, string? NextCursor);

@@ -50,6 +50,18 @@ public sealed class SqliteEndpointStore(SqliteDatabase database) : IEndpointStor
             ("$c", after.CustomerId), ("$expected", expectedVersion)).ConfigureAwait(false) == 1;
     }
 
+    public async Task<bool> DeleteAsync(string customerId, string endpointId, long expectedVersion, CancellationToken cancellationToken)
+    {
+        var deleted = await database.ExecuteAsync("DELETE FROM endpoints WHERE endpoint_id = $id AND customer_id = $c AND version = $expected",
+            cancellationToken, ("$id", endpointId), ("$c", customerId), ("$expected", expectedVersion)).ConfigureAwait(false) == 1;
+        if (deleted)
+        {
+            _parsed.TryRemove(endpointId, out _);
+        }
+
+        return deleted;
+    }
+
     /// <summary>The row's endpoint: the one parsed before if the version is the same, else the document parsed now.</summary>
     private Endpoint ReadReusingParsed(Microsoft.Data.Sqlite.SqliteDataReader r, string endpointId)
     {

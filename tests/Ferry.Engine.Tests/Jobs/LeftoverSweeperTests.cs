@@ -161,6 +161,8 @@ public sealed class LeftoverSweeperTests : IAsyncLifetime
 
         public Task<string?> ValidateAsync(Endpoint endpoint, EndpointCredentials credentials, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
+
+        public void Forget(string endpointId) => throw new NotSupportedException();
     }
 
     private sealed class OneEndpoint(Endpoint endpoint) : IEndpointStore
@@ -173,5 +175,7 @@ public sealed class LeftoverSweeperTests : IAsyncLifetime
         public Task<EndpointPage> ListAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<bool> UpdateAsync(Endpoint after, long expectedVersion, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> DeleteAsync(string customerId, string endpointId, long expectedVersion, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

@@ -14,7 +14,7 @@ using Endpoint = Ferry.Core.Endpoints.Endpoint;
 
 namespace Ferry.Server.Api.Endpoints;
 
-/// <summary>/v1/endpoints: register, read, change, enable, disable and rotate credentials.</summary>
+/// <summary>/v1/endpoints: register, read, change, enable, disable, rotate credentials and delete (<see cref="EndpointDeletion"/>).</summary>
 internal static class EndpointsApi
 {
     public static void Map(IEndpointRouteBuilder app)
@@ -27,6 +27,7 @@ internal static class EndpointsApi
         group.MapPost("/{endpointId}/activate", (string endpointId, HttpContext http, [AsParameters] Services s, CancellationToken ct) => SetStatusAsync(endpointId, EndpointStatus.Active, http, s, ct));
         group.MapPost("/{endpointId}/deactivate", (string endpointId, HttpContext http, [AsParameters] Services s, CancellationToken ct) => SetStatusAsync(endpointId, EndpointStatus.Disabled, http, s, ct));
         group.MapPut("/{endpointId}/credentials", RotateCredentialsAsync);
+        EndpointDeletion.Map(group);
     }
 
     /// <summary>What the handlers use, resolved once per request.</summary>

@@ -138,7 +138,12 @@ internal static class JobsApi
         foreach (var endpointId in new[] { original.SourceEndpointId, original.TargetEndpointId })
         {
             var endpoint = await s.Endpoints.GetAsync(customerId, endpointId, ct).ConfigureAwait(false);
-            if (endpoint is not { Status: EndpointStatus.Active })
+            if (endpoint is null)
+            {
+                return Problems.Conflict($"Endpoint {endpointId} was deleted; a re-drive needs both of the job's endpoints. Submit a new transfer instead.", "endpoint-deleted");
+            }
+
+            if (endpoint.Status != EndpointStatus.Active)
             {
                 return Problems.Conflict($"Endpoint {endpointId} is not ACTIVE; activate it before re-driving.", "endpoint-inactive");
             }

@@ -50,6 +50,40 @@ public sealed class SchedulePostActionTests(Rig rig, SharedServer shared) : ICla
     }
 
     [Fact]
+    public async Task AResend_ReadsTheArchivedFile_WithoutMovingItAgain_AndADeletedSourceIsAClearConflict()
+    {
+        var (client, dir, src, dst, bucket) = await SetUpAsync();
+        using var _c = client;
+        var sha = await OldFileAsync(dir, "out/r.bin", 4321, seed: 15);
+        var moving = await CreateAsync(client, src, dst, "out", new { action = "move", archive_path = "archive/{name}" });
+        var moved = await RunOneAsync(client, moving, "r.bin");
+        Assert.Equal("SUCCEEDED", moved.GetProperty("status").GetString());
+        await rig.S3.Client.DeleteObjectAsync(bucket, "in/r.bin");
+
+        var resend = await client.PostAsync($"v1/jobs/{moved.GetProperty("job_id").GetString()}/redrive", null);
+        Assert.True(resend.Status == HttpStatusCode.Created, resend.Text);
+        Assert.Equal("archive/r.bin", resend.Body.GetProperty("source").GetProperty("path").GetString());
+        var done = await client.WaitForJobAsync(resend.Str("job_id"));
+
+        Assert.True(done.GetProperty("status").GetString() == "SUCCEEDED", done.GetRawText());
+        using (var obj = await rig.S3.Client.GetObjectAsync(bucket, "in/r.bin"))
+        {
+            Assert.Equal(sha, await TransferFlowTests.Sha256Async(obj.ResponseStream));
+        }
+
+        Assert.True(File.Exists(Path.Combine(dir, "archive/r.bin")), "a resend must not run the post-action again");
+        Assert.False(done.GetProperty("policy").TryGetProperty("after_success", out _), done.GetRawText());
+
+        await OldFileAsync(dir, "out/s.bin", 999, seed: 16);
+        var deleting = await CreateAsync(client, src, dst, "out", new { action = "delete" });
+        var deleted = await RunOneAsync(client, deleting, "s.bin");
+        Assert.Equal("SUCCEEDED", deleted.GetProperty("status").GetString());
+        var refused = await client.PostAsync($"v1/jobs/{deleted.GetProperty("job_id").GetString()}/redrive", null);
+        Assert.True(refused.Status == HttpStatusCode.Conflict, refused.Text);
+        Assert.Contains("nothing left to send", refused.Str("detail"));
+    }
+
+    [Fact]
     public async Task AFailedDelivery_LeavesTheSourceAlone()
     {
         var (client, dir, src, dst, bucket) = await SetUpAsync();

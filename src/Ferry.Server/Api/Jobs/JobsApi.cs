@@ -149,11 +149,19 @@ internal static class JobsApi
             }
         }
 
+        var (sourcePath, policyJson, gone) = ResendSource(original);
+        if (gone is not null)
+        {
+            return Problems.Conflict(gone, "source-deleted");
+        }
+
         var now = s.Time.GetUtcNow();
         var actor = Caller.Of(http).Actor;
         var redrive = original with
         {
             JobId = Ids.Sequential("job_"),
+            SourcePath = sourcePath,
+            PolicyJson = policyJson,
             // One re-drive per job: asking twice returns the first.
             IdempotencyKey = "redrive:" + original.JobId,
             RedriveOf = original.JobId,
@@ -184,5 +192,25 @@ internal static class JobsApi
         await s.Audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), customerId, now, actor, "job.redriven", "job", created.Job.JobId,
             $$"""{"redrive_of":"{{original.JobId}}"}"""), ct).ConfigureAwait(false);
         return Results.Created($"/v1/jobs/{created.Job.JobId}", JobView.From(created.Job));
+    }
+
+    /// <summary>
+    /// Where a re-drive reads the file, and its policy. A FAILED job is tried again as it was. A
+    /// SUCCEEDED job's post-action has run: a resend never runs it again, reads an archived file
+    /// from its archive path, and cannot send a deleted one (the third value says why).
+    /// </summary>
+    private static (string SourcePath, string? PolicyJson, string? Gone) ResendSource(TransferJob original)
+    {
+        var policy = JobPolicy.FromJson(original.PolicyJson);
+        if (original.Status != JobStatus.Succeeded || policy.AfterSuccess.Kind == SourceActionKind.None)
+        {
+            return (original.SourcePath, original.PolicyJson, null);
+        }
+
+        var resend = (policy with { AfterSuccess = SourceAction.None }).ToJson();
+        return policy.AfterSuccess.Kind == SourceActionKind.Move
+            ? (policy.AfterSuccess.ArchivePath!, resend, null)
+            : (original.SourcePath, resend,
+                $"Job {original.JobId} deleted its source ({original.SourcePath}) once the file was delivered (its after_success action), so there is nothing left to send again.");
     }
 }

@@ -79,6 +79,26 @@ public sealed class TransferFlowTests(Rig rig, SharedServer shared) : IClassFixt
     }
 
     [Fact]
+    public async Task S3ToSftp_OnAServerRefusingPosixRename_ReplacesTheOldFile_AndTheAttemptSaysHow()
+    {
+        using var client = await FerryClient.NewCustomerAsync(shared.Server);
+        var bucket = await rig.S3.NewBucketAsync();
+        var sha = await RandomData.Sha256Async(Size, 3);
+        await rig.S3.Client.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "r.bin", InputStream = new RandomData(Size, 3) });
+        var dir = SftpServer.NewDirectory(rig.Sftp.NoPosixRenameBase, rig.Sftp.NoPosixRenameUser);
+        await File.WriteAllTextAsync(Path.Combine(dir, "r.bin"), "yesterday's file");
+        var src = await client.RegisterS3Async(rig.S3, bucket);
+        var dst = await client.RegisterSftpAsync(rig.Sftp, dir, username: rig.Sftp.NoPosixRenameUser);
+
+        var job = await RunOneAsync(client, src, "r.bin", dst, "r.bin");
+
+        Assert.Equal(sha, await RandomData.Sha256OfFileAsync(Path.Combine(dir, "r.bin")));
+        Assert.Equal(["r.bin"], Directory.GetFiles(dir).Select(Path.GetFileName));
+        var notes = job.GetProperty("attempts").EnumerateArray().Last().GetProperty("notes").EnumerateArray().Select(n => n.GetString()!);
+        Assert.Contains(notes, n => n.Contains("no posix-rename", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task S3ToS3_CopiesServerSide()
     {
         using var client = await FerryClient.NewCustomerAsync(shared.Server);

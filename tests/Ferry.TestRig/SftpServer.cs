@@ -28,6 +28,10 @@ public sealed class SftpServer : IAsyncLifetime
     public string JailUser => _env["SFTP_JAIL_USER"];
     public string JailRoot => _env["SFTP_JAIL_ROOT"];
 
+    /// <summary>A user (ed25519 key) whose SFTP server refuses posix-rename, as hardened or older servers do.</summary>
+    public string NoPosixRenameUser => _env["SFTP_NO_POSIX_RENAME_USER"];
+    public string NoPosixRenameBase => _env["SFTP_NO_POSIX_RENAME_BASE"];
+
     public async Task InitializeAsync()
     {
         await RigProcess.RunAsync(Path.Combine(RepoPaths.Rig("sftp"), "start"), [Directory], TimeSpan.FromSeconds(60));
@@ -77,6 +81,17 @@ public sealed class SftpServer : IAsyncLifetime
         PrivateKey = File.ReadAllText(Ed25519KeyPath),
         HostKeySha256 = HostKey,
         BasePath = "/upload",
+    };
+
+    /// <summary>Options for the user whose server refuses posix-rename, with a fresh, empty base directory.</summary>
+    public SftpEndpointOptions NoPosixRenameUserOptions() => new()
+    {
+        Host = Host,
+        Port = Port,
+        Username = NoPosixRenameUser,
+        PrivateKey = File.ReadAllText(Ed25519KeyPath),
+        HostKeySha256 = HostKey,
+        BasePath = NewDirectory(NoPosixRenameBase, NoPosixRenameUser),
     };
 
     /// <summary>Creates an empty directory under <paramref name="parent"/> owned by <paramref name="owner"/>.</summary>

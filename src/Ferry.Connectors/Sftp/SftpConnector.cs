@@ -191,58 +191,6 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
         }, cancellationToken);
     }
 
-    public async Task RenameAsync(string from, string to, CancellationToken cancellationToken) =>
-        await RenameAtomicAsync(from, to, replaceExisting: true, cancellationToken).ConfigureAwait(false);
-
-    public async Task<RenameOutcome> RenameAtomicAsync(string from, string to, bool replaceExisting, CancellationToken cancellationToken)
-    {
-        var relFrom = RemotePath.Normalize(from);
-        var relTo = RemotePath.Normalize(to);
-        await CreateDirectoryAsync(RemotePath.Parent(relTo), cancellationToken).ConfigureAwait(false);
-        return await RunAsync(relTo, async c =>
-        {
-            if (!replaceExisting)
-            {
-                // Plain SFTP rename refuses to replace an existing file (OpenSSH links, then
-                // unlinks), so "fail if exists" is decided atomically by the server.
-                try
-                {
-                    await SftpBlockingCalls.Run(() => c.RenameFile(Full(relFrom), Full(relTo)), cancellationToken).ConfigureAwait(false);
-                    return RenameOutcome.Atomic;
-                }
-                catch (SshException)
-                {
-                    if (await ExistsAsync(c, relTo, cancellationToken).ConfigureAwait(false))
-                    {
-                        throw FerryException.Permanent(ErrorCodes.AlreadyExists, $"{Describe(relTo)} already exists");
-                    }
-
-                    throw;
-                }
-            }
-
-            try
-            {
-                await SftpBlockingCalls.Run(() => c.RenameFile(Full(relFrom), Full(relTo), isPosix: true), CancellationToken.None).ConfigureAwait(false);
-                return RenameOutcome.Atomic;
-            }
-            catch (NotSupportedException)
-            {
-                // No posix-rename@openssh.com: readers may briefly see no file, never a partial one.
-                try
-                {
-                    await SftpBlockingCalls.Run(() => c.DeleteFile(Full(relTo)), cancellationToken).ConfigureAwait(false);
-                }
-                catch (SftpPathNotFoundException)
-                {
-                }
-
-                await SftpBlockingCalls.Run(() => c.RenameFile(Full(relFrom), Full(relTo)), cancellationToken).ConfigureAwait(false);
-                return RenameOutcome.DeleteThenRename;
-            }
-        }, cancellationToken).ConfigureAwait(false);
-    }
-
     public async Task CreateDirectoryAsync(string path, CancellationToken cancellationToken)
     {
         var rel = RemotePath.Normalize(path);

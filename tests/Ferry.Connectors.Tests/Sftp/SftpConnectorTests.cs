@@ -215,6 +215,42 @@ public sealed class SftpConnectorTests(Rig rig)
     }
 
     [Fact]
+    public async Task RenameAtomic_OnAServerRefusingPosixRename_IsAtomicOntoANewName_AndDeletesFirstOnlyOverAnOldFile()
+    {
+        await using var c = new SftpConnector(Server.NoPosixRenameUserOptions());
+        await Write(c, "a.txt", "A");
+        await Write(c, "b.txt", "B");
+        await Write(c, "c.txt", "C");
+
+        // Nothing has the name yet: the plain rename is atomic.
+        Assert.Equal(RenameOutcome.Atomic, await c.RenameAtomicAsync("a.txt", "new.txt", replaceExisting: true, default));
+        // Over an existing file: the old one is deleted first, and the caller is told.
+        Assert.Equal(RenameOutcome.DeleteThenRename, await c.RenameAtomicAsync("b.txt", "c.txt", replaceExisting: true, default));
+        var ex = await Assert.ThrowsAsync<FerryException>(() => c.RenameAtomicAsync("new.txt", "c.txt", replaceExisting: false, default));
+
+        Assert.Equal(ErrorCodes.AlreadyExists, ex.Code);
+        Assert.Equal("A", await ReadAsync(c, "new.txt"));
+        Assert.Equal("B", await ReadAsync(c, "c.txt"));
+        Assert.Null(await c.StatAsync("a.txt", default));
+        Assert.Null(await c.StatAsync("b.txt", default));
+    }
+
+    [Fact]
+    public async Task RenameAtomic_OnAServerRefusingPosixRename_StillReportsAPermissionProblemAsOne()
+    {
+        var options = Server.NoPosixRenameUserOptions();
+        await using var c = new SftpConnector(options);
+        await Write(c, "a.txt", "A");
+        // Made by root: the SFTP user may not write into it.
+        Directory.CreateDirectory(Path.Combine(options.BasePath, "locked"));
+
+        var ex = await Assert.ThrowsAsync<FerryException>(() => c.RenameAtomicAsync("a.txt", "locked/a.txt", replaceExisting: true, default));
+
+        Assert.Equal(ErrorCodes.PermissionDenied, ex.Code);
+        Assert.Equal("A", await ReadAsync(c, "a.txt"));
+    }
+
+    [Fact]
     public async Task Connection_PrefersAes128Gcm()
     {
         await using var c = new SftpConnector(Server.KeyUser());
@@ -241,5 +277,12 @@ public sealed class SftpConnectorTests(Rig rig)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
         return c.WriteAsync(path, new MemoryStream(bytes), bytes.Length, WriteOptions.Default, default);
+    }
+
+    private static async Task<string> ReadAsync(SftpConnector c, string path)
+    {
+        await using var stream = await c.OpenReadAsync(path, 0, null, default);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return await reader.ReadToEndAsync();
     }
 }

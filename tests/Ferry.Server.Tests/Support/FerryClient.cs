@@ -61,19 +61,21 @@ public sealed class FerryClient : IDisposable
         return new Reply(response.StatusCode, json, response);
     }
 
-    public async Task<string> RegisterSftpAsync(SftpServer sftp, string basePath, int maxConcurrency = 4, int? port = null)
+    public async Task<string> RegisterSftpAsync(SftpServer sftp, string basePath, int maxConcurrency = 4, int? port = null, string? username = null)
     {
-        var reply = await PostAsync("v1/endpoints", SftpBody(sftp, basePath, maxConcurrency, port: port));
+        var reply = await PostAsync("v1/endpoints", SftpBody(sftp, basePath, maxConcurrency, port: port, username: username));
         Assert.True(reply.Status == HttpStatusCode.Created, reply.Text);
         return reply.Str("endpoint_id");
     }
 
-    public static object SftpBody(SftpServer sftp, string basePath, int maxConcurrency = 4, string? hostKey = null, object? credentials = null, int? port = null) => new
+    /// <param name="username">Another of the rig's users that logs in with the ed25519 key (the default: the ed25519 user).</param>
+    public static object SftpBody(
+        SftpServer sftp, string basePath, int maxConcurrency = 4, string? hostKey = null, object? credentials = null, int? port = null, string? username = null) => new
     {
         name = "partner sftp",
         type = "sftp",
         max_concurrency = maxConcurrency,
-        sftp = new { host = sftp.Host, port = port ?? sftp.Port, username = sftp.Ed25519User, base_path = basePath, host_key_sha256 = hostKey ?? sftp.HostKey },
+        sftp = new { host = sftp.Host, port = port ?? sftp.Port, username = username ?? sftp.Ed25519User, base_path = basePath, host_key_sha256 = hostKey ?? sftp.HostKey },
         credentials = credentials ?? new { private_key = File.ReadAllText(sftp.Ed25519KeyPath) },
     };
 

@@ -77,6 +77,25 @@ public sealed class CopyCommandTests(Rig rig) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Copy_TargetGoneMidUpload_SaysWhereThePartialFileWasLeft()
+    {
+        var local = Path.Combine(_work, "big.bin");
+        await RandomData.WriteFileAsync(local, 24L * 1024 * 1024, seed: 42);
+        await using var link = new FaultProxy(rig.Sftp.Host, rig.Sftp.Port, bytesPerSecond: 8L * 1024 * 1024);
+        // Cut at 8 MiB and refuse connections long enough that the cleanup cannot reach the server either.
+        link.CutAfter(8L * 1024 * 1024, TimeSpan.FromSeconds(60));
+        var target = $"sftp://{rig.Sftp.Ed25519User}@127.0.0.1:{link.Port}{_sftpDir}/big.bin";
+
+        var r = await FerryProcess.RunAsync(["copy", local, target, .. SftpAuth, "--retries", "0"]);
+
+        Assert.True(r.ExitCode == 3, r.Stderr); // transient: trying again later may work
+        Assert.Contains("the partial file was left behind", r.Stderr);
+        var part = Assert.Single(Directory.GetFiles(_sftpDir, "big.bin.*.part"));
+        Assert.Contains(Path.GetFileName(part), r.Stderr);
+        Assert.False(File.Exists(Path.Combine(_sftpDir, "big.bin")));
+    }
+
+    [Fact]
     public async Task Copy_WithoutPinnedHostKey_FailsAndPrintsTheKeyToPin()
     {
         await File.WriteAllTextAsync(Path.Combine(_work, "f.txt"), "x");

@@ -24,6 +24,20 @@ internal static class Cleanup
     }
 
     /// <summary>
+    /// Deletes a partial write after <paramref name="failure"/>, for a transfer that keeps no
+    /// checkpoints (<c>ferry copy</c>): nothing else will remember the file, so when it stays (the
+    /// server that failed often refuses the delete too) the error returned says where it is.
+    /// </summary>
+    public static async Task<Exception> DeleteAfterFailureAsync(IConnector connector, string path, Exception failure)
+    {
+        var notes = new List<string>();
+        await DeleteQuietlyAsync(connector, path, notes).ConfigureAwait(false);
+        return notes.Count > 0 && failure is FerryException f
+            ? new FerryException(f.Kind, f.Code, $"{f.Message} (the partial file was left behind: {notes[0]})", f)
+            : failure;
+    }
+
+    /// <summary>
     /// Throws away a partial write that will not be continued, giving up after 30 seconds. Failures
     /// are swallowed: an abandoned multipart upload costs storage, not correctness, and the store's
     /// AbortIncompleteMultipartUpload lifecycle rule is the backstop.

@@ -67,11 +67,16 @@ internal static class StreamingFlow
                 }
             }
         }
-        catch when (atomic is not null && checkpointed is null)
+        catch (Exception ex) when (atomic is not null && checkpointed is null)
         {
             // With checkpoints the part file is the next attempt's to continue, or the engine's to discard.
-            await Cleanup.DeleteQuietlyAsync(to.Connector, writePath).ConfigureAwait(false);
-            throw;
+            var reported = await Cleanup.DeleteAfterFailureAsync(to.Connector, writePath, ex).ConfigureAwait(false);
+            if (ReferenceEquals(reported, ex))
+            {
+                throw;
+            }
+
+            throw reported;
         }
 
         return written;

@@ -18,6 +18,9 @@ public sealed class StallingTcpProxy : IAsyncDisposable
     private readonly List<TcpClient> _connections = [];
     private readonly Task _accepting;
     private volatile bool _stalled;
+    private int _made;
+    private int _stallUpTo;
+    private int _open;
 
     private StallingTcpProxy(string targetHost, int targetPort)
     {
@@ -35,6 +38,17 @@ public sealed class StallingTcpProxy : IAsyncDisposable
     public static StallingTcpProxy Start(string targetHost, int targetPort) => new(targetHost, targetPort);
 
     public void Stall() => _stalled = true;
+
+    /// <summary>
+    /// Stalls only the connections made so far; new ones are forwarded. What a firewall or NAT that
+    /// forgot an idle connection looks like: nothing arrives on it, nothing closes it.
+    /// </summary>
+    public void StallExisting() => Volatile.Write(ref _stallUpTo, Volatile.Read(ref _made));
+
+    /// <summary>Connections made so far, and those neither side has closed yet.</summary>
+    public int ConnectionsMade => Volatile.Read(ref _made);
+
+    public int ConnectionsOpen => Volatile.Read(ref _open);
 
     /// <summary>Closes every connection made so far, both sides, as a server that went away would.</summary>
     public void CloseConnections()
@@ -63,8 +77,11 @@ public sealed class StallingTcpProxy : IAsyncDisposable
                     _connections.Add(server);
                 }
 
-                _ = PumpAsync(client.GetStream(), server.GetStream(), fromClient: true);
-                _ = PumpAsync(server.GetStream(), client.GetStream(), fromClient: false);
+                var number = Interlocked.Increment(ref _made);
+                Interlocked.Increment(ref _open);
+                var fromClient = PumpAsync(client.GetStream(), server.GetStream(), fromClient: true, number);
+                var fromServer = PumpAsync(server.GetStream(), client.GetStream(), fromClient: false, number);
+                _ = Task.WhenAny(fromClient, fromServer).ContinueWith(_ => Interlocked.Decrement(ref _open), TaskScheduler.Default);
             }
         }
         catch (Exception) when (_stop.IsCancellationRequested)
@@ -72,7 +89,7 @@ public sealed class StallingTcpProxy : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(NetworkStream from, NetworkStream to, bool fromClient)
+    private async Task PumpAsync(NetworkStream from, NetworkStream to, bool fromClient, int number)
     {
         var buffer = new byte[64 * 1024];
         try
@@ -86,7 +103,7 @@ public sealed class StallingTcpProxy : IAsyncDisposable
                     return;
                 }
 
-                if (_stalled)
+                if (_stalled || number <= Volatile.Read(ref _stallUpTo))
                 {
                     if (fromClient)
                     {

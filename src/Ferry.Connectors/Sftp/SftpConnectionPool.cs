@@ -9,7 +9,8 @@ namespace Ferry.Connectors.Sftp;
 /// one user at a time (an SFTP session is safe for concurrent requests, but a handle's stream is
 /// not, and one connection per transfer keeps one slow transfer from starving another).
 /// Connections that saw an error are dropped, not returned; idle ones are checked with a round
-/// trip before reuse.
+/// trip before reuse (given <see cref="SftpEndpointOptions.IdleCheckTimeout"/> to answer), and
+/// closed once idle for <see cref="SftpEndpointOptions.MaxIdle"/>.
 /// </summary>
 internal sealed class SftpConnectionPool : IAsyncDisposable
 {
@@ -17,6 +18,7 @@ internal sealed class SftpConnectionPool : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentBag<(SftpClient Client, long ReturnedAt)> _idle = new();
+    private readonly ITimer _reaper;
     private int _disposed;
 
     public SftpConnectionPool(SftpEndpointOptions options, TimeProvider? time = null)
@@ -24,6 +26,8 @@ internal sealed class SftpConnectionPool : IAsyncDisposable
         _options = options;
         _time = time ?? TimeProvider.System;
         _slots = new SemaphoreSlim(Math.Max(1, options.MaxConnections));
+        var every = options.MaxIdle > TimeSpan.Zero ? options.MaxIdle / 2 : Timeout.InfiniteTimeSpan;
+        _reaper = _time.CreateTimer(_ => CloseLongIdle(), null, every, every);
     }
 
     /// <summary>The host key the server presented on the most recent connection, for trust-on-first-use.</summary>
@@ -40,6 +44,12 @@ internal sealed class SftpConnectionPool : IAsyncDisposable
         {
             while (_idle.TryTake(out var idle))
             {
+                if (_time.GetElapsedTime(idle.ReturnedAt) >= _options.MaxIdle)
+                {
+                    idle.Client.Dispose();
+                    continue;
+                }
+
                 bool healthy;
                 try
                 {
@@ -95,15 +105,40 @@ internal sealed class SftpConnectionPool : IAsyncDisposable
             return true;
         }
 
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        patience.CancelAfter(_options.IdleCheckTimeout);
         try
         {
             // A cheap round trip: the server may have closed an idle connection without us noticing.
-            _ = await SftpDirectStat.StatAsync(client, ".", cancellationToken).ConfigureAwait(false);
+            _ = await SftpDirectStat.StatAsync(client, ".", patience.Token).ConfigureAwait(false);
             return true;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // No answer in time counts as a dead connection, not as the caller giving up.
             return false;
+        }
+    }
+
+    /// <summary>The reaper's tick: idle connections past <see cref="SftpEndpointOptions.MaxIdle"/> are closed, the rest go back.</summary>
+    private void CloseLongIdle()
+    {
+        var keep = new List<(SftpClient Client, long ReturnedAt)>();
+        while (_idle.TryTake(out var idle))
+        {
+            if (_time.GetElapsedTime(idle.ReturnedAt) >= _options.MaxIdle)
+            {
+                idle.Client.Dispose();
+            }
+            else
+            {
+                keep.Add(idle);
+            }
+        }
+
+        foreach (var idle in keep)
+        {
+            _idle.Add(idle);
         }
     }
 
@@ -202,6 +237,7 @@ internal sealed class SftpConnectionPool : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            _reaper.Dispose();
             while (_idle.TryTake(out var idle))
             {
                 idle.Client.Dispose();

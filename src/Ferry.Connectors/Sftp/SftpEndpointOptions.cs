@@ -54,4 +54,14 @@ public sealed record SftpEndpointOptions
 
     /// <summary>An idle pooled connection older than this is checked with a round trip before reuse.</summary>
     public TimeSpan IdleCheckAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long that round trip may take. A live server answers a stat in milliseconds; a
+    /// connection a firewall or NAT dropped silently never answers, and without this limit the
+    /// job would wait the whole <see cref="OperationTimeout"/> before connecting afresh.
+    /// </summary>
+    public TimeSpan IdleCheckTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Idle pooled connections are closed after this long: a partner's server is not held open between bursts of jobs.</summary>
+    public TimeSpan MaxIdle { get; init; } = TimeSpan.FromMinutes(5);
 }

@@ -12,19 +12,19 @@ namespace Ferry.Connectors.Endpoints;
 /// <summary>
 /// One live connector per endpoint version, so consecutive jobs on an endpoint reuse its SSH
 /// connections and HTTP client (per-file connection setup is where small-file transfers lose).
-/// A new version (credentials rotated, host key or settings changed) gets a fresh connector and
-/// the old one is disposed once no job is using it.
+/// A new version (credentials rotated, host key or settings changed) gets a fresh connector; the
+/// old one is closed when the last job holding it lets go (<see cref="ConnectorLease"/>).
 /// </summary>
 public sealed class EndpointConnectors(ISecretStore secrets) : IEndpointConnectors, IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<(long Version, IConnector Connector)>>> _live = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<LiveConnector>>> _live = new();
 
-    public async Task<IConnector> GetAsync(Endpoint endpoint, CancellationToken cancellationToken)
+    public async Task<ConnectorLease> GetAsync(Endpoint endpoint, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var lazy = _live.GetOrAdd(endpoint.EndpointId, _ => new Lazy<Task<(long, IConnector)>>(() => CreateAsync(endpoint, CancellationToken.None)));
-            (long Version, IConnector Connector) live;
+            var lazy = _live.GetOrAdd(endpoint.EndpointId, _ => new Lazy<Task<LiveConnector>>(() => CreateAsync(endpoint, CancellationToken.None)));
+            LiveConnector live;
             try
             {
                 live = await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -35,15 +35,15 @@ public sealed class EndpointConnectors(ISecretStore secrets) : IEndpointConnecto
                 throw;
             }
 
-            if (live.Version >= endpoint.Version)
+            if (live.Version >= endpoint.Version && live.TryAcquire())
             {
-                return live.Connector;
+                return new ConnectorLease(live.Connector, live.Release);
             }
 
             if (_live.TryRemove(new(endpoint.EndpointId, lazy)))
             {
-                // Jobs still running on the old version keep their streams; new connections go to the new one.
-                DisposeLater(live.Connector);
+                // Jobs still running on the old version keep it; new ones get the new version.
+                live.Retire();
             }
         }
     }
@@ -52,13 +52,9 @@ public sealed class EndpointConnectors(ISecretStore secrets) : IEndpointConnecto
     {
         if (_live.TryRemove(endpointId, out var lazy) && lazy.IsValueCreated)
         {
-            _ = lazy.Value.ContinueWith(t => DisposeLater(t.Result.Connector), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            _ = lazy.Value.ContinueWith(t => t.Result.Retire(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
     }
-
-    /// <summary>Closes a connector that no new job gets, ten minutes on: long enough for most transfers on it to end (one that does not fails its next call and resumes on retry).</summary>
-    private static void DisposeLater(IConnector connector) =>
-        _ = Task.Delay(TimeSpan.FromMinutes(10), CancellationToken.None).ContinueWith(_ => connector.DisposeAsync().AsTask(), TaskScheduler.Default);
 
     public async Task<string?> ValidateAsync(Endpoint endpoint, EndpointCredentials credentials, CancellationToken cancellationToken)
     {
@@ -108,8 +104,8 @@ public sealed class EndpointConnectors(ISecretStore secrets) : IEndpointConnecto
         _live.Clear();
     }
 
-    private async Task<(long, IConnector)> CreateAsync(Endpoint endpoint, CancellationToken cancellationToken) =>
-        (endpoint.Version, Build(endpoint, await CredentialsAsync(secrets, endpoint, cancellationToken).ConfigureAwait(false), validating: false));
+    private async Task<LiveConnector> CreateAsync(Endpoint endpoint, CancellationToken cancellationToken) =>
+        new(endpoint.Version, Build(endpoint, await CredentialsAsync(secrets, endpoint, cancellationToken).ConfigureAwait(false), validating: false));
 
     /// <summary>The endpoint's credentials from the secret store (none when it uses the ambient identity).</summary>
     internal static async Task<EndpointCredentials> CredentialsAsync(ISecretStore secrets, Endpoint endpoint, CancellationToken cancellationToken)

@@ -8,7 +8,8 @@ namespace Ferry.Core.Endpoints;
 /// </summary>
 public interface IEndpointConnectors
 {
-    Task<IConnector> GetAsync(Endpoint endpoint, CancellationToken cancellationToken);
+    /// <summary>The endpoint's connector (at least this version), held until the lease is disposed.</summary>
+    Task<ConnectorLease> GetAsync(Endpoint endpoint, CancellationToken cancellationToken);
 
     /// <summary>
     /// Connects with <paramref name="credentials"/> and checks the base path, without caching.
@@ -17,6 +18,6 @@ public interface IEndpointConnectors
     /// </summary>
     Task<string?> ValidateAsync(Endpoint endpoint, EndpointCredentials credentials, CancellationToken cancellationToken);
 
-    /// <summary>The endpoint was deleted: its connector is dropped, and closed once jobs still using it have had time to finish.</summary>
+    /// <summary>The endpoint was deleted: its connector is handed out no more, and closed once its last lease is disposed.</summary>
     void Forget(string endpointId);
 }

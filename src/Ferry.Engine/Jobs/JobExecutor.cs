@@ -51,9 +51,10 @@ internal sealed class JobExecutor(
         var started = time.GetTimestamp();
         logger.LogInformation("Attempt {Attempt} of {Flow} {Source} -> {Target}", job.Attempts, job.FlowType, job.SourcePath, job.TargetPath);
         TransferRequest? request = null;
+        var leases = new List<ConnectorLease>(2);
         try
         {
-            request = await BuildRequestAsync(held, endpoints, policy, isRetry, transfer.Token).ConfigureAwait(false);
+            request = await BuildRequestAsync(held, endpoints, policy, isRetry, leases, transfer.Token).ConfigureAwait(false);
             var (bytes, sha256, sent) = await DeliverAsync(held, request, policy, transfer.Token).ConfigureAwait(false);
             string? done = null;
             var fromStaging = options.Staging is not null && ReferenceEquals(request.Source.Connector, options.Staging);
@@ -84,6 +85,11 @@ internal sealed class JobExecutor(
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
             await SettleFailureAsync(held, policy, ex, stopping, time.GetElapsedTime(started), endpoints, request?.Target.Connector).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The job is done with its endpoints' connectors (one an endpoint change replaced closes now).
+            leases.ForEach(lease => lease.Dispose());
         }
     }
 
@@ -139,7 +145,9 @@ internal sealed class JobExecutor(
         }
     }
 
-    private async Task<TransferRequest> BuildRequestAsync(LeasedJob held, JobEndpoints endpoints, JobPolicy policy, bool isRetry, CancellationToken cancellationToken)
+    /// <param name="leases">Gets the connectors the request holds, for the caller to let go of when the job is done with them.</param>
+    private async Task<TransferRequest> BuildRequestAsync(
+        LeasedJob held, JobEndpoints endpoints, JobPolicy policy, bool isRetry, List<ConnectorLease> leases, CancellationToken cancellationToken)
     {
         var job = held.Current;
         var source = endpoints.Source ?? throw Gone(job.SourceEndpointId);
@@ -153,11 +161,18 @@ internal sealed class JobExecutor(
                 logger.LogInformation("Resuming: {Kept} of {Total} bytes are already at the target", kept, total);
                 return held.ApplyAsync((j, now) => JobStateMachine.Resumed(j, now, kept, total), ct);
             });
+        async Task<IConnector> HoldAsync(Endpoint endpoint)
+        {
+            var lease = await connectors.GetAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            leases.Add(lease);
+            return lease.Connector;
+        }
+
         var from = await StagedCopyAsync(job, source, target, cancellationToken).ConfigureAwait(false)
-            ?? new TransferLocation(await connectors.GetAsync(source, cancellationToken).ConfigureAwait(false), job.SourcePath);
+            ?? new TransferLocation(await HoldAsync(source).ConfigureAwait(false), job.SourcePath);
         return new TransferRequest(
             from,
-            new TransferLocation(await connectors.GetAsync(target, cancellationToken).ConfigureAwait(false), job.TargetPath),
+            new TransferLocation(await HoldAsync(target).ConfigureAwait(false), job.TargetPath),
             job.JobId, policy.Transfer, options.Staging, Progress: null, IsRetry: isRetry || job.Attempts > 1, hooks, Trigger.OfBatch(job.BatchId),
             Resume: job.Status == JobStatus.Running ? TransferCheckpoint.Parse(job.Checkpoint) : null);
     }

@@ -116,8 +116,8 @@ public sealed class LeftoverSweeper(
     {
         try
         {
-            var connector = await connectors.GetAsync(endpoint, cancellationToken).ConfigureAwait(false);
-            return await Cleanup.RemoveLeftoverAsync(connector, due.Write, due.PartPath).ConfigureAwait(false);
+            using var connector = await connectors.GetAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            return await Cleanup.RemoveLeftoverAsync(connector.Connector, due.Write, due.PartPath).ConfigureAwait(false);
         }
         catch (FerryException ex)
         {

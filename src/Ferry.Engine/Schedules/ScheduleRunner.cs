@@ -72,7 +72,8 @@ public sealed class ScheduleRunner(
     {
         var source = await UsableAsync(schedule.CustomerId, schedule.SourceEndpointId, "source", EndpointDirection.Inbound, cancellationToken).ConfigureAwait(false);
         var target = await UsableAsync(schedule.CustomerId, schedule.TargetEndpointId, "target", EndpointDirection.Outbound, cancellationToken).ConfigureAwait(false);
-        var connector = await connectors.GetAsync(source, cancellationToken).ConfigureAwait(false);
+        using var lease = await connectors.GetAsync(source, cancellationToken).ConfigureAwait(false);
+        var connector = lease.Connector;
         var root = RemotePath.Normalize(schedule.SourcePath);
         var (listing, truncated) = await SourceListing.ReadAsync(connector, root, schedule.Recursive, options.MaxFilesPerRun, keep: null, cancellationToken).ConfigureAwait(false);
         if (truncated)

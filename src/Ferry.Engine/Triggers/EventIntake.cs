@@ -92,8 +92,8 @@ public sealed class EventIntake(
 
         try
         {
-            var connector = await connectors.GetAsync(source, cancellationToken).ConfigureAwait(false);
-            var entry = await connector.StatAsync(relative, cancellationToken).ConfigureAwait(false);
+            using var connector = await connectors.GetAsync(source, cancellationToken).ConfigureAwait(false);
+            var entry = await connector.Connector.StatAsync(relative, cancellationToken).ConfigureAwait(false);
             if (entry is null)
             {
                 return Outcome(EventOutcome.Ignored, "the object is gone (deleted since the event was sent)");

@@ -69,7 +69,8 @@ public sealed class TriggerReconciler(
             return [];
         }
 
-        var connector = await connectors.GetAsync(source, cancellationToken).ConfigureAwait(false);
+        using var lease = await connectors.GetAsync(source, cancellationToken).ConfigureAwait(false);
+        var connector = lease.Connector;
         var root = RemotePath.Normalize(Trigger.RootOf(trigger.Prefix));
         var (listing, truncated) = await SourceListing.ReadAsync(connector, root, recursive: true, MaxObjectsPerSweep, keep: null, cancellationToken)
             .ConfigureAwait(false);

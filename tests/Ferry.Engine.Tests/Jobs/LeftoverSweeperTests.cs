@@ -154,10 +154,10 @@ public sealed class LeftoverSweeperTests : IAsyncLifetime
 
         public bool Down { get; set; }
 
-        public Task<IConnector> GetAsync(Endpoint endpoint, CancellationToken cancellationToken) =>
+        public Task<ConnectorLease> GetAsync(Endpoint endpoint, CancellationToken cancellationToken) =>
             Down
                 ? throw FerryException.Transient(ErrorCodes.ConnectionFailed, "the partner is down")
-                : Task.FromResult<IConnector>(Target);
+                : Task.FromResult(new ConnectorLease(Target));
 
         public Task<string?> ValidateAsync(Endpoint endpoint, EndpointCredentials credentials, CancellationToken cancellationToken) =>
             throw new NotSupportedException();

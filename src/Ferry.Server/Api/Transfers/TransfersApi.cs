@@ -79,8 +79,8 @@ internal static class TransfersApi
         IReadOnlyList<FileToTransfer> files;
         try
         {
-            var connector = await s.Connectors.GetAsync(source!, ct).ConfigureAwait(false);
-            files = await SourceExpander.ExpandAsync(connector, body.Source.Path!, body.Target.Path!, Math.Min(s.Options.MaxFilesPerRequest, s.Options.MaxActiveJobsPerCustomer - active), ct)
+            using var connector = await s.Connectors.GetAsync(source!, ct).ConfigureAwait(false);
+            files = await SourceExpander.ExpandAsync(connector.Connector, body.Source.Path!, body.Target.Path!, Math.Min(s.Options.MaxFilesPerRequest, s.Options.MaxActiveJobsPerCustomer - active), ct)
                 .ConfigureAwait(false);
         }
         catch (ExpansionException ex)

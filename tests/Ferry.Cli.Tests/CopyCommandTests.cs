@@ -61,6 +61,53 @@ public sealed class CopyCommandTests(Rig rig) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Copy_ADirectory_CopiesEveryFileUnderIt_AGlobPicksSome_AndOneFailureDoesNotStopTheRest()
+    {
+        var dir = Path.Combine(_work, "out");
+        var shas = new Dictionary<string, string>();
+        foreach (var (name, size, seed) in new[] { ("a.csv", 1000L, 50), ("b.csv", 2000L, 51), ("sub/c.xml", 3000L, 52), ("sub/d e.csv", 500L, 53), ("locked/x.bin", 700L, 54) })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(dir, name))!);
+            shas[name] = await RandomData.WriteFileAsync(Path.Combine(dir, name), size, seed);
+        }
+
+        // Made by root in the SFTP user's tree: that one file cannot be delivered.
+        Directory.CreateDirectory(Path.Combine(_sftpDir, "in", "locked"));
+        SftpServer.Chown(Path.Combine(_sftpDir, "in"), rig.Sftp.Ed25519User);
+        SftpServer.Chown(Path.Combine(_sftpDir, "in", "locked"), "root");
+
+        var up = await FerryProcess.RunAsync(["copy", dir, Sftp("in/"), .. SftpAuth, "--retries", "0"]);
+
+        Assert.True(up.ExitCode == 1, up.Stderr);
+        Assert.Contains("5 files: 4 copied", up.Stderr);
+        Assert.Contains("locked/x.bin", up.Stderr);
+        Assert.Contains("PERMISSION_DENIED", up.Stderr);
+        foreach (var name in shas.Keys.Where(n => !n.StartsWith("locked/", StringComparison.Ordinal)))
+        {
+            Assert.Equal(shas[name], await RandomData.Sha256OfFileAsync(Path.Combine(_sftpDir, "in", name)));
+        }
+
+        var csv = await FerryProcess.RunAsync(["copy", Sftp("in/**/*.csv"), $"s3://{_bucket}/csv/", .. SftpAuth, "--json"], AwsEnv);
+
+        Assert.True(csv.ExitCode == 0, csv.Stderr);
+        var lines = csv.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        var listed = await rig.S3.Client.ListObjectsV2Async(new() { BucketName = _bucket, Prefix = "csv/" });
+        Assert.Equal(["csv/a.csv", "csv/b.csv", "csv/sub/d e.csv"], listed.S3Objects.Select(o => o.Key).Order(StringComparer.Ordinal));
+        foreach (var line in lines)
+        {
+            using var report = JsonDocument.Parse(line);
+            var target = report.RootElement.GetProperty("target").GetString()!;
+            Assert.Equal(shas[target[(target.IndexOf("/csv/", StringComparison.Ordinal) + 5)..]], report.RootElement.GetProperty("sha256").GetString());
+        }
+
+        // A directory named without the trailing '/' is one path, and the error says how to ask for all.
+        var one = await FerryProcess.RunAsync(["copy", Sftp("in/sub"), $"s3://{_bucket}/one/", .. SftpAuth], AwsEnv);
+        Assert.True(one.ExitCode == 1, one.Stderr);
+        Assert.Contains("end the source with '/'", one.Stderr);
+    }
+
+    [Fact]
     public async Task Copy_SftpToSftp_UsesStagingAndDelivers()
     {
         var sha = await RandomData.WriteFileAsync(Path.Combine(_sftpDir, "a.bin"), 3 * 1024 * 1024, seed: 41);

@@ -47,7 +47,7 @@ internal static class CopyCommand
         Overwrite.AcceptOnlyFromAmong("overwrite", "skip-if-identical", "fail-if-exists");
         Verify.AcceptOnlyFromAmong("checksum", "read-back");
         Sse.AcceptOnlyFromAmong("none", "s3", "kms");
-        var command = new Command("copy", "Copy one file between SFTP servers, S3 buckets and local paths")
+        var command = new Command("copy", "Copy a file, or every file under SRC/ or matching a glob, between SFTP servers, S3 buckets and local paths")
         {
             Source, Target, KeyFile, SrcKeyFile, DstKeyFile, HostKey, SrcHostKey, DstHostKey, EndpointUrl, SrcEndpointUrl, DstEndpointUrl,
             Region, Sse, KmsKeyId, PartSize, Parallel, Overwrite, Verify, Staging, Retries, Quiet, Json,
@@ -90,7 +90,12 @@ internal static class CopyCommand
             }
 
             var template = new TransferRequest(new TransferLocation(from, source.Path), new TransferLocation(to, target.Path),
-                "copy-" + Guid.NewGuid().ToString("N")[..12], policy, staging);
+                NewTransferId(), policy, staging);
+            if (CopyMany.Applies(source))
+            {
+                return await CopyMany.RunAsync(template, source, target, parse.GetValue(Retries), parse.GetValue(Json), quiet, cancellationToken);
+            }
+
             var (result, request) = await RunWithRetriesAsync(template, source, target, parse.GetValue(Retries), quiet, cancellationToken);
             Report(result, request, parse.GetValue(Json), quiet);
             return ExitCodes.Ok;
@@ -134,8 +139,9 @@ internal static class CopyCommand
         }
     }
 
-    private static async Task<(TransferResult, TransferRequest)> RunWithRetriesAsync(
-        TransferRequest template, Location source, Location target, int retries, bool quiet, CancellationToken cancellationToken)
+    /// <param name="target">Where the file goes, resolved against what is there (a directory receives the source's name); null: the template's target path as it is.</param>
+    internal static async Task<(TransferResult, TransferRequest)> RunWithRetriesAsync(
+        TransferRequest template, Location source, Location? target, int retries, bool quiet, CancellationToken cancellationToken)
     {
         var runner = new TransferRunner();
         var display = new ProgressDisplay(AnsiConsole.Console, quiet);
@@ -144,7 +150,7 @@ internal static class CopyCommand
             try
             {
                 // Connecting happens inside the attempt, so an unreachable server is retried too.
-                var targetPath = await ResolveTargetPathAsync(source, target, template.Target.Connector, cancellationToken);
+                var targetPath = target is null ? template.Target.Path : await ResolveTargetPathAsync(source, target, template.Target.Connector, cancellationToken);
                 var request = template with { Target = template.Target with { Path = targetPath } };
                 // The runner looks at the source first and reports its size with the progress.
                 var result = await display.RunAsync(RemotePath.FileName(request.Source.Path),
@@ -163,6 +169,9 @@ internal static class CopyCommand
             }
         }
     }
+
+    /// <summary>Names a copy's part file and staged copy, so concurrent copies never collide.</summary>
+    internal static string NewTransferId() => "copy-" + Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>A target ending in '/' or naming an existing directory receives the source's file name.</summary>
     private static async Task<string> ResolveTargetPathAsync(Location source, Location target, IConnector to, CancellationToken cancellationToken)
@@ -210,7 +219,7 @@ internal static class CopyCommand
         return AnsiConsole.Prompt(new TextPrompt<string>($"Password for {Markup.Escape(s.User)}@{Markup.Escape(s.Host)}:").Secret());
     }
 
-    private static void Report(TransferResult r, TransferRequest request, bool json, bool quiet)
+    internal static void Report(TransferResult r, TransferRequest request, bool json, bool quiet)
     {
         if (json)
         {
@@ -233,19 +242,21 @@ internal static class CopyCommand
         }
     }
 
-    private static string Explain(FerryException e, Location source, Location target)
+    internal static string Explain(FerryException e, Location source, Location target)
     {
         var hint = e.Code switch
         {
             ErrorCodes.HostKeyNotTrusted => "\n  If that key is the one you expect, pass it with --host-key (or --src-host-key/--dst-host-key).",
             ErrorCodes.AuthenticationFailed => "\n  Check --key-file / FERRY_SFTP_PASSWORD for SFTP, or the AWS credentials for S3.",
             ErrorCodes.HostNotFound or ErrorCodes.ConnectionFailed => $"\n  Check the host and port in {source} / {target}.",
+            ErrorCodes.InvalidPath when e.Message.Contains("is a directory", StringComparison.Ordinal) =>
+                "\n  To copy every file under it, end the source with '/' (or name files with a glob: dir/*.csv, dir/**/*.xml).",
             _ => "",
         };
         return $"{e.Message} [{e.Code}]{hint}";
     }
 
-    private static int Fail(int code, string message)
+    internal static int Fail(int code, string message)
     {
         Console.Error.WriteLine($"ferry: {message}");
         return code;

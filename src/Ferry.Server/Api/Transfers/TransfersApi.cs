@@ -3,6 +3,7 @@ using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
 using Ferry.Core.Errors;
 using Ferry.Core.Jobs;
+using Ferry.Engine.Flows;
 using Ferry.Engine.Jobs;
 using Ferry.Server.Api.Auth;
 using Ferry.Server.Api.Jobs;

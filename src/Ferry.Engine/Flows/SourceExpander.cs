@@ -2,17 +2,16 @@ using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
 using Ferry.Core.Jobs;
 using Ferry.Core.Paths;
-using Ferry.Engine.Flows;
 
-namespace Ferry.Server.Api.Transfers;
+namespace Ferry.Engine.Flows;
 
 /// <summary>
 /// Turns a request's source path into files: a file is itself; a directory or prefix is every
 /// file under it (recursively); a glob is every file whose path matches ('*' and '?' stay inside
 /// one directory level, '**' crosses levels). Files keep their path relative to the listed
-/// directory under the target.
+/// directory under the target. Shared by transfer requests and <c>ferry copy</c> of a directory.
 /// </summary>
-internal static class SourceExpander
+public static class SourceExpander
 {
     /// <exception cref="ExpansionException">The request names nothing, or too much.</exception>
     public static async Task<IReadOnlyList<FileToTransfer>> ExpandAsync(IConnector source, string sourcePath, string targetPath, int maxFiles, CancellationToken cancellationToken)
@@ -69,7 +68,8 @@ internal static class SourceExpander
     }
 }
 
-internal sealed class ExpansionException(string reason, bool tooMany) : Exception(reason)
+/// <summary>A source that names no file, or more than allowed (<see cref="TooMany"/>).</summary>
+public sealed class ExpansionException(string reason, bool tooMany) : Exception(reason)
 {
     public bool TooMany { get; } = tooMany;
 }

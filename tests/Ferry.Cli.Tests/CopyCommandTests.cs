@@ -101,6 +101,9 @@ public sealed class CopyCommandTests(Rig rig) : IAsyncLifetime
             Assert.Equal(shas[target[(target.IndexOf("/csv/", StringComparison.Ordinal) + 5)..]], report.RootElement.GetProperty("sha256").GetString());
         }
 
+        var refused = await FerryProcess.RunAsync(["copy", dir, Sftp("in/"), .. SftpAuth, "--transfers", "0"]);
+        Assert.True(refused.ExitCode == 2 && refused.Stderr.Contains("--transfers must be between 1 and 32", StringComparison.Ordinal), refused.Stderr);
+
         // A directory named without the trailing '/' is one path, and the error says how to ask for all.
         var one = await FerryProcess.RunAsync(["copy", Sftp("in/sub"), $"s3://{_bucket}/one/", .. SftpAuth], AwsEnv);
         Assert.True(one.ExitCode == 1, one.Stderr);

@@ -39,6 +39,7 @@ internal static class CopyCommand
     private static readonly Option<string> Verify = new("--verify") { Description = "checksum (default) or read-back", DefaultValueFactory = _ => "checksum" };
     private static readonly Option<string?> Staging = new("--staging") { Description = "Staging directory for SFTP to SFTP (default: a temporary directory)" };
     private static readonly Option<int> Retries = new("--retries") { Description = "Retries after transient errors", DefaultValueFactory = _ => 3 };
+    private static readonly Option<int> Transfers = new("--transfers") { Description = "Files copied at once when SRC names many (1-32, default 4)", DefaultValueFactory = _ => 4 };
     private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "No progress output" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON line" };
 
@@ -50,8 +51,15 @@ internal static class CopyCommand
         var command = new Command("copy", "Copy a file, or every file under SRC/ or matching a glob, between SFTP servers, S3 buckets and local paths")
         {
             Source, Target, KeyFile, SrcKeyFile, DstKeyFile, HostKey, SrcHostKey, DstHostKey, EndpointUrl, SrcEndpointUrl, DstEndpointUrl,
-            Region, Sse, KmsKeyId, PartSize, Parallel, Overwrite, Verify, Staging, Retries, Quiet, Json,
+            Region, Sse, KmsKeyId, PartSize, Parallel, Overwrite, Verify, Staging, Retries, Transfers, Quiet, Json,
         };
+        Transfers.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 32)
+            {
+                r.AddError("--transfers must be between 1 and 32");
+            }
+        });
         command.SetAction((parse, ct) => RunAsync(parse, ct));
         return command;
     }
@@ -71,8 +79,9 @@ internal static class CopyCommand
         }
 
         var password = Environment.GetEnvironmentVariable("FERRY_SFTP_PASSWORD");
-        var src = Side(parse, SrcKeyFile, SrcHostKey, SrcEndpointUrl, password);
-        var dst = Side(parse, DstKeyFile, DstHostKey, DstEndpointUrl, password);
+        var connections = CopyMany.Applies(source) ? parse.GetValue(Transfers) + 1 : 2;
+        var src = Side(parse, SrcKeyFile, SrcHostKey, SrcEndpointUrl, password) with { SftpConnections = connections };
+        var dst = Side(parse, DstKeyFile, DstHostKey, DstEndpointUrl, password) with { SftpConnections = connections };
         var policy = new TransferPolicy(
             parse.GetValue(Overwrite) switch { "skip-if-identical" => OverwriteMode.SkipIfIdentical, "fail-if-exists" => OverwriteMode.FailIfExists, _ => OverwriteMode.Overwrite },
             parse.GetValue(Verify) == "read-back" ? VerifyMode.ReadBack : VerifyMode.Checksum);
@@ -93,7 +102,8 @@ internal static class CopyCommand
                 NewTransferId(), policy, staging);
             if (CopyMany.Applies(source))
             {
-                return await CopyMany.RunAsync(template, source, target, parse.GetValue(Retries), parse.GetValue(Json), quiet, cancellationToken);
+                return await CopyMany.RunAsync(template, source, target, new CopyMany.Settings(parse.GetValue(Retries), parse.GetValue(Transfers), parse.GetValue(Json), quiet),
+                    cancellationToken);
             }
 
             var (result, request) = await RunWithRetriesAsync(template, source, target, parse.GetValue(Retries), quiet, cancellationToken);

@@ -13,4 +13,7 @@ internal sealed record SideSettings
     public string? KmsKeyId { get; init; }
     public int? PartSizeMiB { get; init; }
     public int? PartsInFlight { get; init; }
+
+    /// <summary>SSH connections kept to an SFTP server: one per file copied at once, and one for the stats between.</summary>
+    public int SftpConnections { get; init; } = 2;
 }

@@ -49,7 +49,7 @@ internal static class ConnectorFactory
             PrivateKey = key,
             Password = password,
             HostKeySha256 = settings.HostKey,
-            MaxConnections = 2,
+            MaxConnections = settings.SftpConnections,
         });
     }
 

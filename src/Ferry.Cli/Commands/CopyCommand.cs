@@ -256,7 +256,7 @@ internal static class CopyCommand
     {
         var hint = e.Code switch
         {
-            ErrorCodes.HostKeyNotTrusted => "\n  If that key is the one you expect, pass it with --host-key (or --src-host-key/--dst-host-key).",
+            ErrorCodes.HostKeyNotTrusted => "\n  If that key is the one you expect, pass it with --host-key (or --src-host-key/--dst-host-key), or add it to ~/.ssh/known_hosts.",
             ErrorCodes.AuthenticationFailed => "\n  Check --key-file / FERRY_SFTP_PASSWORD for SFTP, or the AWS credentials for S3.",
             ErrorCodes.HostNotFound or ErrorCodes.ConnectionFailed => $"\n  Check the host and port in {source} / {target}.",
             ErrorCodes.InvalidPath when e.Message.Contains("is a directory", StringComparison.Ordinal) =>

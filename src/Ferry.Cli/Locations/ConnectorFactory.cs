@@ -40,8 +40,12 @@ internal static class ConnectorFactory
             throw new LocationException($"no credentials for {s.User}@{s.Host}: pass --key-file, or set FERRY_SFTP_PASSWORD, or run on a terminal to be asked");
         }
 
+        // Without --host-key: the keys OpenSSH's known_hosts files list for the server, if any.
+        var (knownKeys, knownSource) = settings.HostKey is null ? KnownHosts.Find(s.Host, s.Port) : ([], null);
         return new SftpConnector(new SftpEndpointOptions
         {
+            KnownHostKeys = knownKeys,
+            KnownHostKeysSource = knownSource,
             Host = s.Host,
             Port = s.Port,
             Username = s.User,

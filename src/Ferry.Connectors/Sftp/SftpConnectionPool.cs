@@ -171,23 +171,38 @@ internal sealed class SftpConnectionPool : IAsyncDisposable
 
     private bool CheckHostKey(string presented, string where, SftpSessionFacts facts)
     {
-        if (_options.HostKeySha256 is null)
+        if (_options.HostKeySha256 is { } pinned)
+        {
+            if (SftpHostKey.Matches(pinned, presented))
+            {
+                return true;
+            }
+
+            facts.HostKeyRejection = Mismatch(where, presented, $"{SftpHostKey.Normalize(pinned) ?? pinned} is pinned");
+            return false;
+        }
+
+        if (_options.KnownHostKeys.Count == 0)
         {
             facts.HostKeyRejection = FerryException.Permanent(ErrorCodes.HostKeyNotTrusted,
                 $"{where}: no host key is pinned for this server; it presented {presented}. Ferry connects only to servers whose key is pinned.");
             return false;
         }
 
-        if (SftpHostKey.Matches(_options.HostKeySha256, presented))
+        if (_options.KnownHostKeys.Any(known => SftpHostKey.Matches(known, presented)))
         {
             return true;
         }
 
-        facts.HostKeyRejection = FerryException.Permanent(ErrorCodes.HostKeyMismatch,
-            $"{where}: HOST KEY MISMATCH. The server presented {presented} but {SftpHostKey.Normalize(_options.HostKeySha256) ?? _options.HostKeySha256} is pinned. " +
-            "The server may have been reinstalled, or someone may be intercepting the connection; Ferry will not connect until the pinned key is updated.");
+        facts.HostKeyRejection = Mismatch(where, presented,
+            $"{_options.KnownHostKeysSource ?? "the known hosts"} lists {string.Join(", ", _options.KnownHostKeys)} for it");
         return false;
     }
+
+    private static FerryException Mismatch(string where, string presented, string expected) =>
+        FerryException.Permanent(ErrorCodes.HostKeyMismatch,
+            $"{where}: HOST KEY MISMATCH. The server presented {presented} but {expected}. " +
+            "The server may have been reinstalled, or someone may be intercepting the connection; Ferry will not connect until the pinned key is updated.");
 
     private ConnectionInfo BuildConnectionInfo()
     {

@@ -22,6 +22,16 @@ public sealed record SftpEndpointOptions
     /// </summary>
     public string? HostKeySha256 { get; init; }
 
+    /// <summary>
+    /// Host keys (SHA256:...) trusted when <see cref="HostKeySha256"/> is not given: what
+    /// <see cref="KnownHostKeysSource"/> (an OpenSSH known_hosts file) lists for this host. A server
+    /// presenting none of them fails with HOST_KEY_MISMATCH, as with a pinned key.
+    /// </summary>
+    public IReadOnlyList<string> KnownHostKeys { get; init; } = [];
+
+    /// <summary>Where <see cref="KnownHostKeys"/> came from, for the error a mismatch gives.</summary>
+    public string? KnownHostKeysSource { get; init; }
+
     public string? Password { get; init; }
 
     /// <summary>An OpenSSH or PEM private key (the key text, not a path).</summary>

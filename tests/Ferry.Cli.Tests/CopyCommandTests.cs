@@ -104,6 +104,10 @@ public sealed class CopyCommandTests(Rig rig) : IAsyncLifetime
         var refused = await FerryProcess.RunAsync(["copy", dir, Sftp("in/"), .. SftpAuth, "--transfers", "0"]);
         Assert.True(refused.ExitCode == 2 && refused.Stderr.Contains("--transfers must be between 1 and 32", StringComparison.Ordinal), refused.Stderr);
 
+        // An S3 prefix without the '/' names an object that is not there, and the error says how to ask for all.
+        var prefix = await FerryProcess.RunAsync(["copy", $"s3://{_bucket}/csv", Path.Combine(_work, "csv")], AwsEnv);
+        Assert.True(prefix.ExitCode == 1 && prefix.Stderr.Contains("end it with '/'", StringComparison.Ordinal), prefix.Stderr);
+
         // A directory named without the trailing '/' is one path, and the error says how to ask for all.
         var one = await FerryProcess.RunAsync(["copy", Sftp("in/sub"), $"s3://{_bucket}/one/", .. SftpAuth], AwsEnv);
         Assert.True(one.ExitCode == 1, one.Stderr);

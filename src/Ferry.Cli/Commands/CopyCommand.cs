@@ -259,6 +259,9 @@ internal static class CopyCommand
             ErrorCodes.HostKeyNotTrusted => "\n  If that key is the one you expect, pass it with --host-key (or --src-host-key/--dst-host-key), or add it to ~/.ssh/known_hosts.",
             ErrorCodes.AuthenticationFailed => "\n  Check --key-file / FERRY_SFTP_PASSWORD for SFTP, or the AWS credentials for S3.",
             ErrorCodes.HostNotFound or ErrorCodes.ConnectionFailed => $"\n  Check the host and port in {source} / {target}.",
+            ErrorCodes.NotFound when source is S3Location { IsDirectoryHint: false, Path.Length: > 0 } && !Glob.IsGlob(source.Path)
+                                     && e.Message.Contains(source.Path, StringComparison.Ordinal) =>
+                "\n  To copy every object under a prefix, end it with '/'.",
             ErrorCodes.InvalidPath when e.Message.Contains("is a directory", StringComparison.Ordinal) =>
                 "\n  To copy every file under it, end the source with '/' (or name files with a glob: dir/*.csv, dir/**/*.xml).",
             _ => "",

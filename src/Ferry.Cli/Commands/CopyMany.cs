@@ -42,7 +42,7 @@ internal static class CopyMany
         var tally = new Tally();
         var started = TimeProvider.System.GetTimestamp();
         var options = new ParallelOptions { MaxDegreeOfParallelism = settings.Transfers, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(files, options, async (file, ct) =>
+        var copying = Parallel.ForEachAsync(files, options, async (file, ct) =>
         {
             if (tally.Stopped)
             {
@@ -67,6 +67,15 @@ internal static class CopyMany
                 tally.Failed(file, e, CopyCommand.Explain(e, source, target));
             }
         });
+        try
+        {
+            await copying;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            tally.Finish(files.Count, TimeProvider.System.GetElapsedTime(started), settings with { Quiet = false });
+            return CopyCommand.Fail(ExitCodes.Cancelled, "cancelled; the files counted above were delivered, and none was left half-written under its name");
+        }
 
         return tally.Finish(files.Count, TimeProvider.System.GetElapsedTime(started), settings);
     }

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using Ferry.Server.Tests.Support;
 using Ferry.TestRig;
-using Microsoft.Data.Sqlite;
 
 namespace Ferry.Server.Tests;
 
@@ -24,7 +23,8 @@ public sealed class EndpointDeletionTests(Rig rig, SharedServer shared) : IClass
         var sha = await RandomData.WriteFileAsync(Path.Combine(partner, "a.bin"), 100_000, seed: 61);
         var src = await client.RegisterSftpAsync(rig.Sftp, partner);
         var dst = await client.RegisterSftpAsync(rig.Sftp, inbox, port: link.Port);
-        var secret = await SecretReferenceAsync(dst);
+        using var document = JsonDocument.Parse((string)(await shared.Server.QueryStoreAsync("SELECT document FROM endpoints WHERE endpoint_id = $id", ("$id", dst)))!);
+        var secret = document.RootElement.GetProperty("SecretRef").GetString()!;
 
         // A schedule pulling into the inbox.
         var schedule = await client.PostAsync("v1/schedules", new
@@ -61,7 +61,7 @@ public sealed class EndpointDeletionTests(Rig rig, SharedServer shared) : IClass
 
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"v1/endpoints/{dst}")).Status);
         Assert.Equal([src], (await client.GetAsync("v1/endpoints")).Body.GetProperty("endpoints").EnumerateArray().Select(e => e.GetProperty("endpoint_id").GetString()));
-        Assert.Equal(0, await CountAsync("SELECT count(*) FROM secrets WHERE reference = $r", secret));
+        Assert.Equal(0L, await shared.Server.QueryStoreAsync("SELECT count(*) FROM secrets WHERE reference = $r", ("$r", secret)));
         Assert.Equal(HttpStatusCode.NotFound, (await DeleteAsync(client, dst)).Status);
         // What referred to it: the finished job keeps its history; a re-drive or a new transfer is refused.
         var job = await client.GetAsync($"v1/jobs/{jobId}");
@@ -77,28 +77,4 @@ public sealed class EndpointDeletionTests(Rig rig, SharedServer shared) : IClass
 
     private static Task<FerryClient.Reply> DeleteAsync(FerryClient client, string endpointId, string? ifMatch = null) =>
         client.SendAsync(HttpMethod.Delete, $"v1/endpoints/{endpointId}", null, ifMatch is null ? null : new Dictionary<string, string> { ["If-Match"] = ifMatch });
-
-    /// <summary>The secret the endpoint's record refers to, read from the server's database (the API never shows it).</summary>
-    private async Task<string> SecretReferenceAsync(string endpointId)
-    {
-        await using var db = Open();
-        await db.OpenAsync();
-        await using var command = db.CreateCommand();
-        command.CommandText = "SELECT document FROM endpoints WHERE endpoint_id = $r";
-        command.Parameters.AddWithValue("$r", endpointId);
-        using var document = JsonDocument.Parse((string)(await command.ExecuteScalarAsync())!);
-        return document.RootElement.GetProperty("SecretRef").GetString()!;
-    }
-
-    private async Task<long> CountAsync(string sql, string value)
-    {
-        await using var db = Open();
-        await db.OpenAsync();
-        await using var command = db.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$r", value);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private SqliteConnection Open() => new($"Data Source={Path.Combine(shared.Server.DataDirectory, "ferry.db")};Mode=ReadOnly;Pooling=False");
 }

@@ -89,7 +89,7 @@ public sealed class ResumeTests(Rig rig)
         Assert.True(job.GetProperty("status").GetString() == "FAILED", job.GetRawText());
         Assert.Equal("CONNECTION_FAILED", job.GetProperty("error_code").GetString());
         // The upload is aborted right after the failure is recorded.
-        await EventuallyAsync(async () => ((await rig.S3.Client.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? []).Count == 0, "the upload was not aborted");
+        await Eventually.TrueAsync(async () => ((await rig.S3.Client.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? []).Count == 0, "the upload was not aborted");
         Assert.Empty((await rig.S3.Client.ListObjectsV2Async(new() { BucketName = bucket })).S3Objects ?? []);
     }
 
@@ -114,7 +114,7 @@ public sealed class ResumeTests(Rig rig)
 
         Assert.True(job.GetProperty("status").GetString() == "FAILED", job.GetRawText());
         // The part file is removed right after the failure is recorded.
-        await EventuallyAsync(() => Task.FromResult(Directory.GetFiles(dir).Length == 0), "the part file was not removed");
+        await Eventually.TrueAsync(() => Directory.GetFiles(dir).Length == 0, "the part file was not removed");
     }
 
     [Fact]
@@ -139,10 +139,10 @@ public sealed class ResumeTests(Rig rig)
         Assert.True(job.GetProperty("status").GetString() == "FAILED", job.GetRawText());
         var part = Assert.Single(Directory.GetFiles(dir));
         Assert.Equal($"out.bin.{jobId}.part", Path.GetFileName(part));
-        await EventuallyAsync(async () => (await AuditActionsAsync(client, jobId)).Contains("job.leftover_kept"), "the leftover was not recorded");
+        await Eventually.TrueAsync(async () => (await AuditActionsAsync(client, jobId)).Contains("job.leftover_kept"), "the leftover was not recorded");
         // Once the partner answers again, the sweeper removes it.
-        await EventuallyAsync(() => Task.FromResult(Directory.GetFiles(dir).Length == 0), "the part file was not removed");
-        await EventuallyAsync(async () => (await AuditActionsAsync(client, jobId)).Contains("job.leftover_removed"), "the removal was not audited");
+        await Eventually.TrueAsync(() => Directory.GetFiles(dir).Length == 0, "the part file was not removed");
+        await Eventually.TrueAsync(async () => (await AuditActionsAsync(client, jobId)).Contains("job.leftover_removed"), "the removal was not audited");
     }
 
     [Fact]
@@ -167,25 +167,15 @@ public sealed class ResumeTests(Rig rig)
 
         Assert.True(job.GetProperty("status").GetString() == "FAILED", job.GetRawText());
         Assert.Single((await rig.S3.Client.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? []);
-        await EventuallyAsync(async () => (await AuditActionsAsync(client, jobId)).Contains("job.leftover_kept"), "the leftover was not recorded");
+        await Eventually.TrueAsync(async () => (await AuditActionsAsync(client, jobId)).Contains("job.leftover_kept"), "the leftover was not recorded");
         // Once the store answers again, the sweeper aborts the upload.
-        await EventuallyAsync(async () => ((await rig.S3.Client.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? []).Count == 0, "the upload was not aborted");
-        await EventuallyAsync(async () => (await AuditActionsAsync(client, jobId)).Contains("job.leftover_removed"), "the abort was not audited");
+        await Eventually.TrueAsync(async () => ((await rig.S3.Client.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? []).Count == 0, "the upload was not aborted");
+        await Eventually.TrueAsync(async () => (await AuditActionsAsync(client, jobId)).Contains("job.leftover_removed"), "the abort was not audited");
         Assert.Empty((await rig.S3.Client.ListObjectsV2Async(new() { BucketName = bucket })).S3Objects ?? []);
     }
 
     private static async Task<List<string?>> AuditActionsAsync(FerryClient client, string jobId) =>
         (await client.GetAsync($"v1/audit?entity_id={jobId}")).Body.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("action").GetString()).ToList();
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure + " within 60 s");
-            await Task.Delay(100);
-        }
-    }
 
     /// <summary>The attempt continued after at least one whole 8 MiB part, and before the last.</summary>
     private static void AssertResumedWithParts(JsonElement attempt, JsonElement job)
@@ -205,7 +195,7 @@ public sealed class ResumeTests(Rig rig)
     }
 
     private Task WaitForStoredPartsAsync(string bucket, int parts) =>
-        EventuallyAsync(async () =>
+        Eventually.TrueAsync(async () =>
         {
             var uploads = (await rig.S3.Client.ListMultipartUploadsAsync(bucket)).MultipartUploads ?? [];
             return uploads.Count == 1 && ((await rig.S3.Client.ListPartsAsync(bucket, "out.bin", uploads[0].UploadId)).Parts ?? []).Count >= parts;

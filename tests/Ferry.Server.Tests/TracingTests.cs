@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Ferry.Server.Tests.Support;
 using Ferry.TestRig;
-using Microsoft.Data.Sqlite;
 
 namespace Ferry.Server.Tests;
 
@@ -94,14 +93,8 @@ public sealed class TracingTests(Rig rig)
     }
 
     /// <summary>The traceparent the (only) job in the server's store was created with.</summary>
-    private static async Task<string?> JobTraceParentAsync(ServerProcess server)
-    {
-        await using var db = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "ferry.db")};Mode=ReadOnly;Pooling=False");
-        await db.OpenAsync();
-        await using var query = db.CreateCommand();
-        query.CommandText = "SELECT trace_parent FROM jobs";
-        return await query.ExecuteScalarAsync() as string;
-    }
+    private static async Task<string?> JobTraceParentAsync(ServerProcess server) =>
+        await server.QueryStoreAsync("SELECT trace_parent FROM jobs") as string;
 
     /// <summary>Accepts OTLP/HTTP export requests (protobuf, whose strings are plain UTF-8) and keeps their bodies.</summary>
     private sealed class OtlpCollector : IDisposable

@@ -39,7 +39,7 @@ public sealed class EndpointConnectorLifetimeTests(Rig rig)
         Assert.Equal(2, proxy.ConnectionsOpen);
 
         held.Dispose();
-        await WaitUntilAsync(() => proxy.ConnectionsOpen == 1, "the old connector's connection was not closed");
+        await Eventually.TrueAsync(() => proxy.ConnectionsOpen == 1, "the old connector's connection was not closed", Patience);
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public sealed class EndpointConnectorLifetimeTests(Rig rig)
 
         second.Dispose();
         second.Dispose(); // twice is once
-        await WaitUntilAsync(() => proxy.ConnectionsOpen == 0, "the forgotten endpoint's connection was not closed");
+        await Eventually.TrueAsync(() => proxy.ConnectionsOpen == 0, "the forgotten endpoint's connection was not closed", Patience);
     }
 
     private Endpoint Endpoint(int port, long version) => new()
@@ -77,16 +77,6 @@ public sealed class EndpointConnectorLifetimeTests(Rig rig)
         CreatedAt = DateTimeOffset.UtcNow,
         UpdatedAt = DateTimeOffset.UtcNow,
     };
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(50);
-        }
-    }
 
     /// <summary>Holds the rig's ed25519 key under "secret:key" (the sealed store is the stores' tests' subject).</summary>
     private sealed class Secrets : ISecretStore

@@ -42,12 +42,7 @@ public sealed class SftpIdleConnectionTests(Rig rig)
         await WriteAsync(c, "a.txt", "A");
         Assert.Equal(1, proxy.ConnectionsOpen);
 
-        var deadline = DateTime.UtcNow + Patience;
-        while (proxy.ConnectionsOpen > 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the idle connection was never closed");
-            await Task.Delay(100);
-        }
+        await Eventually.TrueAsync(() => proxy.ConnectionsOpen == 0, "the idle connection was not closed", Patience);
 
         Assert.Equal(1, (await c.StatAsync("a.txt", default))!.Size);
         Assert.Equal(2, proxy.ConnectionsMade);

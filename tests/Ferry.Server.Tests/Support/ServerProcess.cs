@@ -38,6 +38,21 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>One value from the server's own SQLite store, read-only: for what the API never shows (secrets, trace parents).</summary>
+    public async Task<object?> QueryStoreAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(DataDirectory, "ferry.db")};Mode=ReadOnly;Pooling=False");
+        await db.OpenAsync();
+        await using var command = db.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return await command.ExecuteScalarAsync();
+    }
+
     public int Port { get; }
 
     public string AdminKey { get; }

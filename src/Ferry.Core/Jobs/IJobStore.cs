@@ -10,7 +10,9 @@ public interface IJobStore
 {
     /// <summary>
     /// Inserts the job and its creation event unless the customer already has a job with the same
-    /// idempotency key (or the job id exists); then returns that job with Created = false.
+    /// idempotency key (or the job id exists); then returns that job with Created = false. A key
+    /// whose job was pruned stays taken: the answer is then the submitted job under the pruned
+    /// job's id, status and finish time, with <see cref="JobCreation.Pruned"/> set.
     /// </summary>
     Task<JobCreation> CreateAsync(TransferJob job, JobEvent created, CancellationToken cancellationToken);
 
@@ -22,7 +24,7 @@ public interface IJobStore
     /// </summary>
     Task<IReadOnlyList<JobCreation>> CreateBatchAsync(IReadOnlyList<JobSubmission> jobs, CancellationToken cancellationToken);
 
-    /// <summary>Which of <paramref name="idempotencyKeys"/> the customer already has a job for.</summary>
+    /// <summary>Which of <paramref name="idempotencyKeys"/> the customer already has a job for (pruned jobs included).</summary>
     Task<IReadOnlySet<string>> FindExistingKeysAsync(string customerId, IReadOnlyCollection<string> idempotencyKeys, CancellationToken cancellationToken);
 
     /// <summary>The job, or null when it does not exist or belongs to another customer.</summary>
@@ -55,9 +57,22 @@ public interface IJobStore
 
     /// <summary>A job's history in order; empty for another customer's job.</summary>
     Task<IReadOnlyList<JobEvent>> GetEventsAsync(string customerId, string jobId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes up to <paramref name="limit"/> jobs that reached a terminal state before
+    /// <paramref name="finishedBefore"/>, oldest first, with their history, keeping a
+    /// <see cref="PrunedJob"/> of each (so its idempotency key stays taken). Each job goes on its own
+    /// (a store without multi-item transactions writes the pruned record first, then deletes);
+    /// returns how many went. Jobs not yet finished are never touched, however old.
+    /// </summary>
+    Task<int> PruneFinishedAsync(DateTimeOffset finishedBefore, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The record of a pruned job of the customer's, or null (never existed, another customer's, or not pruned).</summary>
+    Task<PrunedJob?> GetPrunedAsync(string customerId, string jobId, CancellationToken cancellationToken);
 }
 
-public sealed record JobCreation(TransferJob Job, bool Created);
+/// <param name="Pruned">The key belonged to a job the retention has removed: <paramref name="Job"/> is the submitted job under that job's id, status and finish time.</param>
+public sealed record JobCreation(TransferJob Job, bool Created, bool Pruned = false);
 
 /// <summary>A new job as <see cref="JobStateMachine.Submit"/> planned it, with its first history entries.</summary>
 public sealed record JobSubmission(TransferJob Job, IReadOnlyList<JobEvent> Events);

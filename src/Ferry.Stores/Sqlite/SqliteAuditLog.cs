@@ -5,7 +5,7 @@ using static Ferry.Stores.Sqlite.SqliteJobMapping;
 
 namespace Ferry.Stores.Sqlite;
 
-/// <summary>The audit trail as an append-only table; pages follow the insertion sequence.</summary>
+/// <summary>The audit trail as an append-only table; pages follow the insertion sequence, and the retention removes the oldest.</summary>
 public sealed class SqliteAuditLog(SqliteDatabase database) : IAuditLog
 {
     public Task AppendAsync(AuditEntry entry, CancellationToken cancellationToken) =>
@@ -33,6 +33,13 @@ public sealed class SqliteAuditLog(SqliteDatabase database) : IAuditLog
         return new AuditPage(rows.Take(limit).Select(r => r.Entry).ToList(),
             rows.Count > limit ? rows[limit - 1].Seq.ToString(CultureInfo.InvariantCulture) : null);
     }
+
+    public Task<int> PruneAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) =>
+        // Among the oldest entries only (seq order), so a run reads no more than it may delete.
+        database.ExecuteAsync("""
+            DELETE FROM audit_log WHERE seq IN (
+                SELECT seq FROM (SELECT seq, at FROM audit_log ORDER BY seq LIMIT $limit) WHERE at < $before)
+            """, cancellationToken, ("$before", Ms(before)), ("$limit", Math.Clamp(limit, 1, 10_000)));
 
     private static AuditEntry Read(SqliteDataReader r) => new(r.GetString(1), r.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)),
         r.GetString(4), r.GetString(5), r.GetString(6), r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8));

@@ -9,7 +9,7 @@ namespace Ferry.Stores.Sqlite;
 /// The embedded job store: one SQLite file in WAL mode, safe for several processes on one host.
 /// Conditions live in WHERE clauses, so a stale writer changes nothing (Hangfire's fencing).
 /// </summary>
-public sealed class SqliteJobStore : IJobStore
+public sealed partial class SqliteJobStore : IJobStore
 {
     private const string Terminal = "('SUCCEEDED','FAILED','CANCELLED')";
     private readonly SqliteDatabase _database;
@@ -37,9 +37,11 @@ public sealed class SqliteJobStore : IJobStore
                     // Same idempotency key (or job id): the first job stands.
                     var existing = await QuerySingleAsync(c, tx, "customer_id = $c AND idempotency_key = $k", cancellationToken,
                         ("$c", job.CustomerId), ("$k", job.IdempotencyKey)).ConfigureAwait(false)
-                        ?? await QuerySingleAsync(c, tx, "job_id = $id AND customer_id = $c", cancellationToken, ("$id", job.JobId), ("$c", job.CustomerId)).ConfigureAwait(false)
-                        ?? throw new InvalidOperationException($"job id {job.JobId} is taken by another customer's job");
-                    results.Add(new JobCreation(existing, Created: false));
+                        ?? await QuerySingleAsync(c, tx, "job_id = $id AND customer_id = $c", cancellationToken, ("$id", job.JobId), ("$c", job.CustomerId)).ConfigureAwait(false);
+                    results.Add(existing is not null
+                        ? new JobCreation(existing, Created: false)
+                        : await PrunedCreationAsync(c, tx, job, cancellationToken).ConfigureAwait(false)
+                          ?? throw new InvalidOperationException($"job id {job.JobId} is taken by another customer's job"));
                     continue;
                 }
 
@@ -61,7 +63,11 @@ public sealed class SqliteJobStore : IJobStore
         foreach (var chunk in idempotencyKeys.Distinct().Chunk(500))
         {
             await using var cmd = c.CreateCommand();
-            cmd.CommandText = $"SELECT idempotency_key FROM jobs WHERE customer_id = $c AND idempotency_key IN ({string.Join(',', chunk.Select((_, i) => "$k" + i))})";
+            var keys = string.Join(',', chunk.Select((_, i) => "$k" + i));
+            cmd.CommandText = $"""
+                SELECT idempotency_key FROM jobs WHERE customer_id = $c AND idempotency_key IN ({keys})
+                UNION ALL SELECT idempotency_key FROM pruned_jobs WHERE customer_id = $c AND idempotency_key IN ({keys})
+                """;
             cmd.Parameters.AddWithValue("$c", customerId);
             for (var i = 0; i < chunk.Length; i++)
             {
@@ -236,7 +242,12 @@ public sealed class SqliteJobStore : IJobStore
         return jobs;
     }
 
-    private static readonly string InsertSql = $"INSERT INTO jobs ({SqliteSchema.JobColumns}) VALUES ({Parameters()}) ON CONFLICT DO NOTHING";
+    /// <summary>A new job, unless its key or id is taken, by a job or by a pruned one (<see cref="PruneFinishedAsync"/>).</summary>
+    private static readonly string InsertSql = $"""
+        INSERT INTO jobs ({SqliteSchema.JobColumns}) SELECT {Parameters()}
+        WHERE NOT EXISTS (SELECT 1 FROM pruned_jobs WHERE customer_id = $customer_id AND idempotency_key = $idempotency_key)
+        ON CONFLICT DO NOTHING
+        """;
 
     private static readonly string UpdateSql = $"""
         UPDATE jobs SET status = $status, attempts = $attempts, error_code = $error_code, error_message = $error_message,

@@ -67,6 +67,15 @@ internal static class SqliteSchema
             UPDATE job_counts SET n = n - 1 WHERE status = OLD.status AND flow_type = OLD.flow_type;
         END;
         CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs (customer_id, batch_id) WHERE batch_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (updated_at) WHERE status IN ('SUCCEEDED','FAILED','CANCELLED');
+        CREATE TABLE IF NOT EXISTS pruned_jobs (
+            job_id TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL,
+            status TEXT NOT NULL,
+            finished_at INTEGER NOT NULL,
+            UNIQUE (customer_id, idempotency_key)
+        ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS customers (
             customer_id TEXT PRIMARY KEY,
             name TEXT NOT NULL,

@@ -6,7 +6,7 @@ namespace Ferry.Stores.Tests.Conformance;
 /// What every job store promises, run against each real store through a small subclass.
 /// Time is passed in explicitly, so lease expiry is tested without sleeping.
 /// </summary>
-public abstract class JobStoreConformanceTests
+public abstract partial class JobStoreConformanceTests
 {
     protected static readonly DateTimeOffset T0 = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);

@@ -36,4 +36,23 @@ public sealed class FerryOptionsTests
         Assert.Empty(options.Validate());
         Assert.Null(options.OtlpTracesUri);
     }
+
+    [Theory]
+    [InlineData(-1, 0, "FERRY__JOBRETENTIONDAYS")]
+    [InlineData(90, 36_501, "FERRY__AUDITRETENTIONDAYS")]
+    public void Retention_OutOfRange_IsRefusedNamingTheSetting(int jobDays, int auditDays, string setting)
+    {
+        var problem = Assert.Single(new FerryOptions { JobRetentionDays = jobDays, AuditRetentionDays = auditDays }.Validate());
+
+        Assert.Contains(setting, problem);
+    }
+
+    [Fact]
+    public void Retention_ByDefault_KeepsJobs90DaysAndEveryAuditEntry()
+    {
+        var options = new FerryOptions();
+
+        Assert.Equal((90, 0), (options.JobRetentionDays, options.AuditRetentionDays));
+        Assert.Empty(options.Validate());
+    }
 }

@@ -204,6 +204,7 @@ public static class FerryHost
             // The staging area belongs to the processes that run jobs.
             s.AddHostedService<StagingSweeper>();
             s.AddHostedService<LeftoverSweeper>();
+            s.AddHostedService<RetentionSweeper>();
             // Schedules fire where jobs run; API-only nodes still run schedules on request (POST .../run).
             s.AddHostedService<Scheduler>();
             s.AddHostedService(sp => sp.GetRequiredService<TriggerReconciler>());

@@ -44,6 +44,16 @@ public sealed class FerryOptions
     public int StagingRetentionDays { get; set; } = 7;
 
     /// <summary>
+    /// Days a finished job is kept with its history; older ones are removed hourly, each leaving a
+    /// small record that keeps its file from being transferred again and answers 410 for its id.
+    /// 0 keeps every job.
+    /// </summary>
+    public int JobRetentionDays { get; set; } = 90;
+
+    /// <summary>Days audit entries are kept; 0 (the default) keeps them all. Set it from your audit policy.</summary>
+    public int AuditRetentionDays { get; set; }
+
+    /// <summary>
     /// The first wait before a failed job's leftovers at an unreachable target (a part file, a kept
     /// multipart upload) are tried again; it doubles with each try, up to an hour, for 7 days.
     /// </summary>
@@ -101,6 +111,8 @@ public sealed class FerryOptions
         Check(problems, ShutdownGraceSeconds, 0, 3600, "ShutdownGraceSeconds");
         Check(problems, StagingRetentionDays, 1, 365, "StagingRetentionDays");
         Check(problems, LeftoverRetrySeconds, 1, 3600, "LeftoverRetrySeconds");
+        Check(problems, JobRetentionDays, 0, 36_500, "JobRetentionDays");
+        Check(problems, AuditRetentionDays, 0, 36_500, "AuditRetentionDays");
         if (OtlpEndpoint is { Length: > 0 } otlp
             && (!Uri.TryCreate(otlp, UriKind.Absolute, out var collector) || collector.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(collector.UserInfo)))
         {

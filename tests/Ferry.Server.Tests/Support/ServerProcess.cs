@@ -39,9 +39,21 @@ public sealed class ServerProcess : IAsyncDisposable
     public string DataDirectory { get; }
 
     /// <summary>One value from the server's own SQLite store, read-only: for what the API never shows (secrets, trace parents).</summary>
-    public async Task<object?> QueryStoreAsync(string sql, params (string Name, object Value)[] parameters)
+    public Task<object?> QueryStoreAsync(string sql, params (string Name, object Value)[] parameters) =>
+        OnStoreAsync("Mode=ReadOnly;", sql, parameters, c => c.ExecuteScalarAsync());
+
+    /// <summary>
+    /// Changes the stopped server's store: for what only time would do (ageing records past a
+    /// retention). Returns the rows changed.
+    /// </summary>
+    public Task<int> ChangeStoreAsync(string sql, params (string Name, object Value)[] parameters) =>
+        _process is { HasExited: false }
+            ? throw new InvalidOperationException("stop the server before changing its store")
+            : OnStoreAsync("", sql, parameters, c => c.ExecuteNonQueryAsync());
+
+    private async Task<T> OnStoreAsync<T>(string mode, string sql, (string Name, object Value)[] parameters, Func<Microsoft.Data.Sqlite.SqliteCommand, Task<T>> run)
     {
-        await using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(DataDirectory, "ferry.db")};Mode=ReadOnly;Pooling=False");
+        await using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(DataDirectory, "ferry.db")};{mode}Pooling=False");
         await db.OpenAsync();
         await using var command = db.CreateCommand();
         command.CommandText = sql;
@@ -50,7 +62,7 @@ public sealed class ServerProcess : IAsyncDisposable
             command.Parameters.AddWithValue(name, value);
         }
 
-        return await command.ExecuteScalarAsync();
+        return await run(command);
     }
 
     public int Port { get; }

@@ -22,7 +22,7 @@ internal sealed record JobView(
     string JobId, string Status, string FlowType, LocationView Source, LocationView Target, string? BatchId, string? RedriveOf,
     int AttemptCount, IReadOnlyList<AttemptView>? Attempts, long? Bytes, string? Sha256, string? ErrorCode, string? ErrorMessage,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, double? DurationSeconds,
-    double? BytesPerSecond, DateTimeOffset? NextAttemptAt, string? ExecutionRegion, PolicyView Policy)
+    double? BytesPerSecond, DateTimeOffset? NextAttemptAt, string? ExecutionRegion, PolicyView Policy, bool? Pruned = null)
 {
     public static string StatusName(JobStatus s) => s.ToString().ToUpperInvariant();
 
@@ -39,6 +39,12 @@ internal sealed record JobView(
             duration, duration > 0 && j.Status == JobStatus.Succeeded ? j.Bytes / duration : null, j.IsTerminal ? null : j.NextAttemptAt, j.ExecutionRegion,
             PolicyView.From(p));
     }
+
+    /// <summary>
+    /// A job a transfer request created or found. One the retention removed (the file was
+    /// transferred long ago) shows its id, status and finish time, with "pruned": true.
+    /// </summary>
+    public static JobView From(JobCreation c) => c.Pruned ? From(c.Job) with { Pruned = true } : From(c.Job);
 
     internal static string Snake(string pascal) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(pascal);
 

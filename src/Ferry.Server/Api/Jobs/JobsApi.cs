@@ -25,6 +25,14 @@ internal static class JobsApi
 
     internal sealed record Services(IJobStore Jobs, IEndpointStore Endpoints, IAuditLog Audit, JobEngine Engine, TimeProvider Time);
 
+    /// <summary>404, or 410 for a job the retention removed: it existed, and how it ended is still known.</summary>
+    private static async Task<IResult> MissingAsync(Services s, string customerId, string jobId, CancellationToken ct) =>
+        await s.Jobs.GetPrunedAsync(customerId, jobId, ct).ConfigureAwait(false) is { } pruned
+            ? Problems.Status(StatusCodes.Status410Gone, "Job removed",
+                $"Job {jobId} finished {JobView.StatusName(pruned.Status)} at {pruned.FinishedAt:u}; its record and history were removed by the job retention (Ferry:JobRetentionDays).",
+                "job-pruned", new Dictionary<string, object?> { ["status"] = JobView.StatusName(pruned.Status), ["finished_at"] = pruned.FinishedAt })
+            : Problems.NotFound($"Job {jobId}");
+
     private static async Task<IResult> ListAsync(
         HttpContext http, [AsParameters] Services s, string? status, string? endpoint_id, string? batch_id, DateTimeOffset? created_from,
         DateTimeOffset? created_before, string? cursor, int? limit, CancellationToken ct)
@@ -72,7 +80,9 @@ internal static class JobsApi
         var customerId = Caller.CustomerOf(http);
 
         var job = await s.Jobs.GetAsync(customerId, jobId, ct).ConfigureAwait(false);
-        return job is null ? Problems.NotFound($"Job {jobId}") : Results.Ok(JobView.From(job, await s.Jobs.GetEventsAsync(customerId, jobId, ct).ConfigureAwait(false)));
+        return job is null
+            ? await MissingAsync(s, customerId, jobId, ct).ConfigureAwait(false)
+            : Results.Ok(JobView.From(job, await s.Jobs.GetEventsAsync(customerId, jobId, ct).ConfigureAwait(false)));
     }
 
     private static async Task<IResult> EventsAsync(string jobId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
@@ -80,7 +90,7 @@ internal static class JobsApi
         var customerId = Caller.CustomerOf(http);
 
         var events = await s.Jobs.GetEventsAsync(customerId, jobId, ct).ConfigureAwait(false);
-        return events.Count == 0 ? Problems.NotFound($"Job {jobId}") : Results.Ok(new { events = events.Select(EventView.Of) });
+        return events.Count == 0 ? await MissingAsync(s, customerId, jobId, ct).ConfigureAwait(false) : Results.Ok(new { events = events.Select(EventView.Of) });
     }
 
     private static async Task<IResult> CancelAsync(string jobId, HttpContext http, [AsParameters] Services s, CancellationToken ct)
@@ -94,7 +104,7 @@ internal static class JobsApi
             var job = await s.Jobs.GetAsync(customerId, jobId, ct).ConfigureAwait(false);
             if (job is null)
             {
-                return Problems.NotFound($"Job {jobId}");
+                return await MissingAsync(s, customerId, jobId, ct).ConfigureAwait(false);
             }
 
             if (job.Status == JobStatus.Cancelled)
@@ -125,7 +135,7 @@ internal static class JobsApi
         var original = await s.Jobs.GetAsync(customerId, jobId, ct).ConfigureAwait(false);
         if (original is null)
         {
-            return Problems.NotFound($"Job {jobId}");
+            return await MissingAsync(s, customerId, jobId, ct).ConfigureAwait(false);
         }
 
         // FAILED: try again. SUCCEEDED: deliver the file again (a partner asking for a resend), which

@@ -121,7 +121,7 @@ internal static class TransfersApi
             s.Engine.Wake();
         }
 
-        var response = new TransferResponse(batchId, fresh, created.Count - fresh, created.Select(c => JobView.From(c.Job)).ToList());
+        var response = new TransferResponse(batchId, fresh, created.Count - fresh, created.Select(JobView.From).ToList());
         return fresh > 0 ? Results.Created($"/v1/jobs?batch_id={batchId}", response) : Results.Ok(response);
     }
 

@@ -1,0 +1,77 @@
+using Ferry.Core.Audit;
+using Ferry.Core.Jobs;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Server.Hosting;
+
+/// <summary>
+/// Keeps the store from growing without end: jobs finished more than
+/// <see cref="FerryOptions.JobRetentionDays"/> ago go with their history (each leaves a pruned
+/// record, so its file is still not transferred again), and audit entries older than
+/// <see cref="FerryOptions.AuditRetentionDays"/> go when that is set. Runs at start and then hourly,
+/// in rounds of a few hundred with a pause between them, so the API's writes are never held up
+/// behind a long delete. Several processes sharing a store may all run it: a job or entry goes once.
+/// </summary>
+internal sealed class RetentionSweeper(IJobStore jobs, IAuditLog audit, FerryOptions options, ILogger<RetentionSweeper> logger, TimeProvider time) : BackgroundService
+{
+    /// <summary>Jobs or entries per write: about 20 ms of the writer's time for jobs on the 2-core VM.</summary>
+    private const int Round = 500;
+
+    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(50);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromHours(1), time);
+        do
+        {
+            try
+            {
+                await SweepAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Retention sweep failed; it runs again in an hour");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Removes what the retention settings allow; returns how many jobs and audit entries went.</summary>
+    public async Task<(int Jobs, int AuditEntries)> SweepAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var prunedJobs = options.JobRetentionDays == 0 ? 0
+            : await InRoundsAsync(n => jobs.PruneFinishedAsync(now.AddDays(-options.JobRetentionDays), n, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var prunedEntries = options.AuditRetentionDays == 0 ? 0
+            : await InRoundsAsync(n => audit.PruneAsync(now.AddDays(-options.AuditRetentionDays), n, cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (prunedJobs > 0)
+        {
+            logger.LogInformation("Retention removed {Count} jobs finished more than {Days} days ago", prunedJobs, options.JobRetentionDays);
+        }
+
+        if (prunedEntries > 0)
+        {
+            logger.LogInformation("Retention removed {Count} audit entries older than {Days} days", prunedEntries, options.AuditRetentionDays);
+        }
+
+        return (prunedJobs, prunedEntries);
+    }
+
+    private async Task<int> InRoundsAsync(Func<int, Task<int>> prune, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        int removed;
+        do
+        {
+            removed = await prune(Round).ConfigureAwait(false);
+            total += removed;
+            if (removed == Round)
+            {
+                await Task.Delay(Pause, time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        while (removed == Round);
+        return total;
+    }
+}

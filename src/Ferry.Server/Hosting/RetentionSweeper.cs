@@ -15,8 +15,11 @@ namespace Ferry.Server.Hosting;
 /// </summary>
 internal sealed class RetentionSweeper(IJobStore jobs, IAuditLog audit, FerryOptions options, ILogger<RetentionSweeper> logger, TimeProvider time) : BackgroundService
 {
-    /// <summary>Jobs or entries per write: about 20 ms of the writer's time for jobs on the 2-core VM.</summary>
-    private const int Round = 500;
+    /// <summary>
+    /// Jobs or entries per write. Measured on the 2-core VM, 150,000 jobs of the small-files
+    /// benchmark's store: 500 a round held the writer ~65 ms each; 200 keep it under ~30 ms.
+    /// </summary>
+    private const int Round = 200;
 
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(50);
 

@@ -6,8 +6,8 @@ namespace Ferry.Stores.Sqlite;
 
 /// <summary>
 /// Retention: finished jobs leave the jobs table with their history and webhook deliveries, and a
-/// row in pruned_jobs keeps the idempotency key taken (about a tenth of a job's 2 KB with its
-/// history; measured on the small-files benchmark's store).
+/// row in pruned_jobs keeps the idempotency key taken: about 330 bytes with its index, against 2 KB
+/// for a job with its history (both measured on the small-files benchmark's store, 150,000 jobs).
 /// </summary>
 public sealed partial class SqliteJobStore
 {

@@ -19,7 +19,7 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
         var store = await SqliteJobStore.OpenAsync(FilePath, default);
         await store.CreateAsync(old, JobStateMachine.Created(old, "api"), default);
         // What a Ferry of 2026-11-29 left: no trace_parent column, user_version 0.
-        Execute("ALTER TABLE jobs DROP COLUMN trace_parent; PRAGMA user_version = 0;");
+        Execute(BeforeVersion3 + "ALTER TABLE jobs DROP COLUMN trace_parent; PRAGMA user_version = 0;");
 
         var reopened = await SqliteJobStore.OpenAsync(FilePath, default);
         var traced = Job("j-new") with { TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" };
@@ -41,7 +41,7 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
         }
 
         // What a Ferry of session 14 left: jobs, no counts.
-        Execute("DROP TRIGGER job_counts_insert; DROP TRIGGER job_counts_update; DROP TRIGGER job_counts_delete; DROP TABLE job_counts; PRAGMA user_version = 1;");
+        Execute(BeforeVersion3 + "DROP TRIGGER job_counts_insert; DROP TRIGGER job_counts_update; DROP TRIGGER job_counts_delete; DROP TABLE job_counts; PRAGMA user_version = 1;");
         var reopened = await SqliteJobStore.OpenAsync(FilePath, default);
         var fourth = Job("j-4");
         await reopened.CreateAsync(fourth, JobStateMachine.Created(fourth, "api"), default);
@@ -51,10 +51,27 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task AVersion2Database_KeepsItsSequencers_AsSeenLongAgo()
+    {
+        var db = await SqliteDatabase.OpenAsync(FilePath, default);
+        await new SqliteTriggerStore(db).AdvanceSequencerAsync("trg_1", "in/a.csv", "0055AED6DCD90281E5", T0, default);
+        await db.DisposeAsync();
+        // What a Ferry of session 16 left: sequencers without the time of their last event.
+        Execute(BeforeVersion3 + "PRAGMA user_version = 2;");
+
+        await using var reopened = await SqliteDatabase.OpenAsync(FilePath, default);
+        var triggers = new SqliteTriggerStore(reopened);
+
+        Assert.Equal(SqliteDatabase.SchemaVersion, Convert.ToInt32(Scalar("PRAGMA user_version;")));
+        Assert.False(await triggers.AdvanceSequencerAsync("trg_1", "in/a.csv", "0055AED6DCD90281E4", T0, default)); // still known: older is stale
+        Assert.Equal(1, await triggers.PruneSequencersAsync(T0.AddYears(-50), 100, default));
+    }
+
+    [Fact]
     public async Task ProcessesOpeningAnOldDatabaseAtOnce_UpgradeItOnce()
     {
         await SqliteJobStore.OpenAsync(FilePath, default);
-        Execute("ALTER TABLE jobs DROP COLUMN trace_parent; PRAGMA user_version = 0;");
+        Execute(BeforeVersion3 + "ALTER TABLE jobs DROP COLUMN trace_parent; PRAGMA user_version = 0;");
 
         // Another process holds the write lock while two Ferry processes start: both wait for it.
         // Each must read the version only once it has the lock, or the second adds the column again.
@@ -85,6 +102,9 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
         SqliteConnection.ClearAllPools();
         Directory.Delete(_dir, recursive: true);
     }
+
+    /// <summary>Undoes what version 3 added, so a test's database is what an older Ferry wrote.</summary>
+    private const string BeforeVersion3 = "DROP INDEX trigger_sequencers_seen; ALTER TABLE trigger_sequencers DROP COLUMN seen_at; ";
 
     private static TransferJob Job(string id) => new()
     {

@@ -32,9 +32,16 @@ public interface ITriggerStore
     /// Records <paramref name="sequencer"/> as the newest event for the object unless a newer one
     /// (<see cref="Sequencers.Compare"/>) was recorded first; false when the event is stale.
     /// An equal sequencer is the same event delivered twice: true, and the job's idempotency key
-    /// makes the second delivery a no-op.
+    /// makes the second delivery a no-op. <paramref name="now"/> is when the event came, for <see cref="PruneSequencersAsync"/>.
     /// </summary>
-    Task<bool> AdvanceSequencerAsync(string triggerId, string key, string sequencer, CancellationToken cancellationToken);
+    Task<bool> AdvanceSequencerAsync(string triggerId, string key, string sequencer, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Forgets up to <paramref name="limit"/> objects' sequencers whose last event came before
+    /// <paramref name="seenBefore"/>; returns how many. Safe at any age: an event found stale only
+    /// by a forgotten sequencer is checked with a HEAD and finds its file's job, like a repeat.
+    /// </summary>
+    Task<int> PruneSequencersAsync(DateTimeOffset seenBefore, int limit, CancellationToken cancellationToken);
 }
 
 public sealed record TriggerPage(IReadOnlyList<Trigger> Triggers, string? NextCursor);

@@ -79,7 +79,7 @@ public sealed class EventIntake(
         }
 
         if (e.Sequencer is { } sequencer && Sequencers.IsValid(sequencer)
-            && !await triggers.AdvanceSequencerAsync(trigger.TriggerId, relative, sequencer, cancellationToken).ConfigureAwait(false))
+            && !await triggers.AdvanceSequencerAsync(trigger.TriggerId, relative, sequencer, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
         {
             return Outcome(EventOutcome.Stale, $"sequencer {sequencer} is older than an event already seen for this key");
         }

@@ -1,5 +1,6 @@
 using Ferry.Core.Audit;
 using Ferry.Core.Jobs;
+using Ferry.Core.Triggers;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -8,12 +9,14 @@ namespace Ferry.Server.Hosting;
 /// <summary>
 /// Keeps the store from growing without end: jobs finished more than
 /// <see cref="FerryOptions.JobRetentionDays"/> ago go with their history (each leaves a pruned
-/// record, so its file is still not transferred again), and audit entries older than
+/// record, so its file is still not transferred again), so do the event sequencers of objects
+/// that had no event for as long, and audit entries older than
 /// <see cref="FerryOptions.AuditRetentionDays"/> go when that is set. Runs at start and then hourly,
 /// in rounds of a few hundred with a pause between them, so the API's writes are never held up
 /// behind a long delete. Several processes sharing a store may all run it: a job or entry goes once.
 /// </summary>
-internal sealed class RetentionSweeper(IJobStore jobs, IAuditLog audit, FerryOptions options, ILogger<RetentionSweeper> logger, TimeProvider time) : BackgroundService
+internal sealed class RetentionSweeper(IJobStore jobs, IAuditLog audit, ITriggerStore triggers, FerryOptions options, ILogger<RetentionSweeper> logger, TimeProvider time)
+    : BackgroundService
 {
     /// <summary>
     /// Jobs or entries per write. Measured on the 2-core VM, 150,000 jobs of the small-files
@@ -46,11 +49,18 @@ internal sealed class RetentionSweeper(IJobStore jobs, IAuditLog audit, FerryOpt
         var now = time.GetUtcNow();
         var prunedJobs = options.JobRetentionDays == 0 ? 0
             : await InRoundsAsync(n => jobs.PruneFinishedAsync(now.AddDays(-options.JobRetentionDays), n, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var prunedSequencers = options.JobRetentionDays == 0 ? 0
+            : await InRoundsAsync(n => triggers.PruneSequencersAsync(now.AddDays(-options.JobRetentionDays), n, cancellationToken), cancellationToken).ConfigureAwait(false);
         var prunedEntries = options.AuditRetentionDays == 0 ? 0
             : await InRoundsAsync(n => audit.PruneAsync(now.AddDays(-options.AuditRetentionDays), n, cancellationToken), cancellationToken).ConfigureAwait(false);
         if (prunedJobs > 0)
         {
             logger.LogInformation("Retention removed {Count} jobs finished more than {Days} days ago", prunedJobs, options.JobRetentionDays);
+        }
+
+        if (prunedSequencers > 0)
+        {
+            logger.LogInformation("Retention forgot the event sequencers of {Count} objects with no event for {Days} days", prunedSequencers, options.JobRetentionDays);
         }
 
         if (prunedEntries > 0)

@@ -159,8 +159,10 @@ internal static class SqliteSchema
             trigger_id TEXT NOT NULL,
             object_key TEXT NOT NULL,
             sequencer TEXT NOT NULL,
+            seen_at INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (trigger_id, object_key)
         );
+        CREATE INDEX IF NOT EXISTS trigger_sequencers_seen ON trigger_sequencers (seen_at);
         CREATE TABLE IF NOT EXISTS webhooks (
             customer_id TEXT PRIMARY KEY,
             document TEXT NOT NULL
@@ -199,7 +201,7 @@ internal static class SqliteSchema
     /// A new table needs no migration (<see cref="Create"/> runs on every open and makes what is
     /// missing) nor a new version (an older Ferry ignores it); a changed one needs both.
     /// </summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>The change that brings a database from version <c>index</c> to <c>index + 1</c>.</summary>
     public static readonly IReadOnlyList<string> Migrations =
@@ -215,6 +217,12 @@ internal static class SqliteSchema
         DELETE FROM job_counts;
         INSERT INTO job_counts (status, flow_type, n) SELECT status, flow_type, COUNT(*) FROM jobs GROUP BY status, flow_type;
         """,
+
+        // 2 -> 3: the retention. Sequencers remember when their object's last event came (those
+        // from before count as long ago: dropping one only costs a HEAD if a stale event turns up),
+        // and finished jobs leave pruned_jobs records (a new table, in Create), which a Ferry of
+        // version 2 would not consult: it must refuse this database rather than send those files again.
+        "ALTER TABLE trigger_sequencers ADD COLUMN seen_at INTEGER NOT NULL DEFAULT 0;",
     ];
 
     public const string JobColumns = """

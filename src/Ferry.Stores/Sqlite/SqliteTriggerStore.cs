@@ -58,7 +58,7 @@ public sealed class SqliteTriggerStore(SqliteDatabase database) : ITriggerStore
             return deleted == 1;
         }, cancellationToken);
 
-    public Task<bool> AdvanceSequencerAsync(string triggerId, string key, string sequencer, CancellationToken cancellationToken) =>
+    public Task<bool> AdvanceSequencerAsync(string triggerId, string key, string sequencer, DateTimeOffset now, CancellationToken cancellationToken) =>
         // One writer at a time: the read and the write below cannot interleave with another event's.
         database.WriteAsync(async (c, tx) =>
         {
@@ -73,11 +73,17 @@ public sealed class SqliteTriggerStore(SqliteDatabase database) : ITriggerStore
             }
 
             await SqliteCommands.RunAsync(c, tx, """
-                INSERT INTO trigger_sequencers (trigger_id, object_key, sequencer) VALUES ($t, $k, $s)
-                ON CONFLICT (trigger_id, object_key) DO UPDATE SET sequencer = excluded.sequencer
-                """, cancellationToken, ("$t", triggerId), ("$k", key), ("$s", sequencer)).ConfigureAwait(false);
+                INSERT INTO trigger_sequencers (trigger_id, object_key, sequencer, seen_at) VALUES ($t, $k, $s, $now)
+                ON CONFLICT (trigger_id, object_key) DO UPDATE SET sequencer = excluded.sequencer, seen_at = excluded.seen_at
+                """, cancellationToken, ("$t", triggerId), ("$k", key), ("$s", sequencer), ("$now", now.ToUnixTimeMilliseconds())).ConfigureAwait(false);
             return true;
         }, cancellationToken);
+
+    public Task<int> PruneSequencersAsync(DateTimeOffset seenBefore, int limit, CancellationToken cancellationToken) =>
+        database.ExecuteAsync("""
+            DELETE FROM trigger_sequencers WHERE rowid IN (
+                SELECT rowid FROM trigger_sequencers WHERE seen_at < $before ORDER BY seen_at LIMIT $limit)
+            """, cancellationToken, ("$before", seenBefore.ToUnixTimeMilliseconds()), ("$limit", Math.Clamp(limit, 1, 10_000)));
 
     private static int Reconciling(Trigger t) => t.ReconcileEvery is null ? 0 : 1;
 

@@ -153,6 +153,7 @@ public static class FerryHost
         s.AddSingleton<IEndpointConnectors>(sp => sp.GetRequiredService<EndpointConnectors>());
         s.AddSingleton(sp => new EndpointConnectivity(sp.GetRequiredService<IEndpointConnectors>(), options.AllowPrivateNetworks));
         s.AddSingleton(sp => new ApiKeyAuthentication(sp.GetRequiredService<ITenantStore>(), adminKey, TimeProvider.System));
+        s.AddSingleton(_ => new ApiKeyRateLimit(options.RateLimitPerSecond, options.RateLimitBurst));
         s.AddSingleton(new EngineOptions
         {
             Region = options.Region,
@@ -260,6 +261,8 @@ public static class FerryHost
         app.UseStatusCodePages();
         var auth = app.Services.GetRequiredService<ApiKeyAuthentication>();
         app.Use((context, next) => auth.InvokeAsync(context, _ => next()));
+        var rateLimit = app.Services.GetRequiredService<ApiKeyRateLimit>();
+        app.Use((context, next) => rateLimit.InvokeAsync(context, _ => next()));
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapPrometheusScrapingEndpoint("/metrics");
         HealthApi.Map(app);

@@ -28,6 +28,15 @@ public sealed class FerryOptions
     /// <summary>Files one transfer request may expand into.</summary>
     public int MaxFilesPerRequest { get; set; } = 10_000;
 
+    /// <summary>
+    /// Requests a second each customer API key may make, sustained (0: no limit); beyond it, 429
+    /// with Retry-After. The admin key and event intake by trigger token are not limited.
+    /// </summary>
+    public int RateLimitPerSecond { get; set; } = 200;
+
+    /// <summary>Requests a key may make at once after a quiet spell, above <see cref="RateLimitPerSecond"/>.</summary>
+    public int RateLimitBurst { get; set; } = 400;
+
     /// <summary>Let endpoints point at loopback, private or link-local addresses (off: SSRF guard).</summary>
     public bool AllowPrivateNetworks { get; set; }
 
@@ -107,6 +116,8 @@ public sealed class FerryOptions
         Check(problems, Workers, 0, 256, "Workers");
         Check(problems, MaxActiveJobsPerCustomer, 1, 10_000_000, "MaxActiveJobsPerCustomer");
         Check(problems, MaxFilesPerRequest, 1, 100_000, "MaxFilesPerRequest");
+        Check(problems, RateLimitPerSecond, 0, 1_000_000, "RateLimitPerSecond");
+        Check(problems, RateLimitBurst, 1, 1_000_000, "RateLimitBurst");
         Check(problems, LeaseSeconds, 5, 3600, "LeaseSeconds");
         Check(problems, ShutdownGraceSeconds, 0, 3600, "ShutdownGraceSeconds");
         Check(problems, StagingRetentionDays, 1, 365, "StagingRetentionDays");

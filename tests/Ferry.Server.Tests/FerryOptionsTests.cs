@@ -55,4 +55,16 @@ public sealed class FerryOptionsTests
         Assert.Equal((90, 0), (options.JobRetentionDays, options.AuditRetentionDays));
         Assert.Empty(options.Validate());
     }
+
+    [Fact]
+    public void TlsFiles_WithAnHttpListen_AreRefused_AndMissingOnesAreNamed()
+    {
+        var ignored = Assert.Single(new FerryOptions { TlsCertificateFile = "/etc/ferry/tls.crt", TlsKeyFile = "/etc/ferry/tls.key" }.Validate());
+        Assert.Contains("not https", ignored);
+
+        var missing = new FerryOptions { Listen = "https://127.0.0.1:8443", TlsCertificateFile = "/nonexistent/tls.crt", TlsKeyFile = "/nonexistent/tls.key" }.Validate();
+        Assert.Equal(2, missing.Count);
+        Assert.Contains("/nonexistent/tls.crt, which does not exist", missing[0]);
+        Assert.Contains("FERRY__TLSKEYFILE", missing[1]);
+    }
 }

@@ -27,6 +27,8 @@ using Ferry.Server.Api.Triggers;
 using Ferry.Server.Api.Events;
 using Ferry.Server.Api.Webhooks;
 using Ferry.Server.Notifications;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Ferry.Stores.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
@@ -69,6 +71,24 @@ public static class FerryHost
             return Fail(string.Join(Environment.NewLine + "  ", ["the configuration is invalid:", .. problems]));
         }
 
+        X509Certificate2? certificate = null;
+        if (options.TlsCertificateFile is { Length: > 0 } certFile && options.TlsKeyFile is { Length: > 0 } keyFile)
+        {
+            try
+            {
+                certificate = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+            }
+            catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                return Fail($"the TLS certificate {certFile} with key {keyFile} cannot be used: {ex.Message}");
+            }
+
+            if (certificate.NotAfter < DateTime.Now)
+            {
+                return Fail($"the TLS certificate {certFile} expired on {certificate.NotAfter:yyyy-MM-dd}");
+            }
+        }
+
         var data = new DataDirectory(options.DataDirectory);
         string adminKey;
         bool adminGenerated, secretGenerated;
@@ -87,7 +107,7 @@ public static class FerryHost
             return Fail($"the data directory {data.Root} cannot be used: {ex.Message}");
         }
 
-        Compose(builder, options, data, database, cipher, adminKey);
+        Compose(builder, options, data, database, cipher, adminKey, certificate);
         var app = builder.Build();
         MapRoutes(app);
 
@@ -121,10 +141,24 @@ public static class FerryHost
         return 2;
     }
 
-    private static void Compose(WebApplicationBuilder builder, FerryOptions options, DataDirectory data, SqliteDatabase database, SecretCipher cipher, string adminKey)
+    private static void Compose(
+        WebApplicationBuilder builder, FerryOptions options, DataDirectory data, SqliteDatabase database, SecretCipher cipher, string adminKey, X509Certificate2? certificate)
     {
         builder.WebHost.UseUrls(options.Listen);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiJson.MaxBodyBytes);
+        if (certificate is not null)
+        {
+            // The slim builder leaves https out unless asked.
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = ApiJson.MaxBodyBytes;
+            if (certificate is not null)
+            {
+                k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate);
+            }
+        });
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(o =>
         {

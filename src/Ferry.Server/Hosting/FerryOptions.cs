@@ -11,6 +11,12 @@ public sealed class FerryOptions
 
     public string Listen { get; set; } = "http://127.0.0.1:8080";
 
+    /// <summary>PEM certificate (with its chain) served when <see cref="Listen"/> is https; read at start.</summary>
+    public string? TlsCertificateFile { get; set; }
+
+    /// <summary>PEM private key of <see cref="TlsCertificateFile"/>, unencrypted (keep the file readable by Ferry's user only).</summary>
+    public string? TlsKeyFile { get; set; }
+
     /// <summary>Bearer token for the admin API; generated into the data directory when not given.</summary>
     public string? AdminKey { get; set; }
 
@@ -103,6 +109,7 @@ public sealed class FerryOptions
             problems.Add($"Ferry:Listen (FERRY__LISTEN) must be an http or https URL with a port, like http://127.0.0.1:8080, not '{Listen}'");
         }
 
+        CheckTls(problems, listen);
         if (AdminKey is { Length: < 24 })
         {
             problems.Add("Ferry:AdminKey (FERRY__ADMINKEY) must be at least 24 characters; leave it unset to have one generated");
@@ -137,6 +144,31 @@ public sealed class FerryOptions
         }
 
         return problems;
+    }
+
+    /// <summary>https needs both files; files without https would be ignored, which is never what was meant.</summary>
+    private void CheckTls(List<string> problems, Uri? listen)
+    {
+        var https = listen?.Scheme == "https";
+        var files = new[] { (TlsCertificateFile, "TlsCertificateFile"), (TlsKeyFile, "TlsKeyFile") };
+        if (https && files.Any(f => string.IsNullOrWhiteSpace(f.Item1)))
+        {
+            problems.Add("Ferry:Listen is https, so Ferry:TlsCertificateFile (FERRY__TLSCERTIFICATEFILE) and Ferry:TlsKeyFile (FERRY__TLSKEYFILE) must name the PEM certificate and its key");
+        }
+        else if (!https && files.Any(f => !string.IsNullOrWhiteSpace(f.Item1)))
+        {
+            problems.Add("Ferry:TlsCertificateFile and Ferry:TlsKeyFile are set but Ferry:Listen is not https: make it https://host:port, or unset them");
+        }
+        else if (https)
+        {
+            foreach (var (file, name) in files)
+            {
+                if (!File.Exists(file))
+                {
+                    problems.Add($"Ferry:{name} (FERRY__{name.ToUpperInvariant()}) names {file}, which does not exist");
+                }
+            }
+        }
     }
 
     private static void Check(List<string> problems, int value, int min, int max, string name)

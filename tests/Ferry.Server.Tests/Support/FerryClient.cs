@@ -14,7 +14,7 @@ public sealed class FerryClient : IDisposable
     public FerryClient(ServerProcess server, string token)
     {
         Token = token;
-        _http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(90) };
+        _http = new HttpClient(server.CreateHandler()) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(90) };
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Ferry.TestRig;
 
@@ -14,15 +16,17 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    public ServerProcess(IDictionary<string, string>? settings = null)
+    /// <param name="tls">Serve https with this certificate (it must have its private key); clients made through <see cref="CreateHandler"/> trust it and nothing else.</param>
+    public ServerProcess(IDictionary<string, string>? settings = null, X509Certificate2? tls = null)
     {
+        Tls = tls;
         DataDirectory = Path.Combine(Path.GetTempPath(), "ferry-server-" + Guid.NewGuid().ToString("N")[..8]);
         Port = LoopbackPort.Free();
         AdminKey = "test-admin-key-" + Guid.NewGuid().ToString("N");
         _settings = new Dictionary<string, string>
         {
             ["FERRY__DATADIRECTORY"] = DataDirectory,
-            ["FERRY__LISTEN"] = $"http://127.0.0.1:{Port}",
+            ["FERRY__LISTEN"] = $"{(tls is null ? "http" : "https")}://127.0.0.1:{Port}",
             ["FERRY__ADMINKEY"] = AdminKey,
             // The rig's servers listen on loopback.
             ["FERRY__ALLOWPRIVATENETWORKS"] = "true",
@@ -30,6 +34,15 @@ public sealed class ServerProcess : IAsyncDisposable
             ["FERRY__LEASESECONDS"] = "6",
             ["FERRY__SHUTDOWNGRACESECONDS"] = "5",
         };
+        if (tls is not null)
+        {
+            Directory.CreateDirectory(DataDirectory);
+            _settings["FERRY__TLSCERTIFICATEFILE"] = Path.Combine(DataDirectory, "tls.crt");
+            _settings["FERRY__TLSKEYFILE"] = Path.Combine(DataDirectory, "tls.key");
+            File.WriteAllText(_settings["FERRY__TLSCERTIFICATEFILE"], tls.ExportCertificatePem());
+            File.WriteAllText(_settings["FERRY__TLSKEYFILE"], (tls.GetECDsaPrivateKey() ?? (AsymmetricAlgorithm?)tls.GetRSAPrivateKey())!.ExportPkcs8PrivateKeyPem());
+        }
+
         foreach (var (k, v) in settings ?? new Dictionary<string, string>())
         {
             _settings[k] = v;
@@ -69,7 +82,15 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public string AdminKey { get; }
 
-    public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
+    public X509Certificate2? Tls { get; }
+
+    public Uri BaseAddress => new($"{(Tls is null ? "http" : "https")}://127.0.0.1:{Port}/");
+
+    /// <summary>For clients of this server: with TLS, one that accepts exactly the server's certificate.</summary>
+    public HttpMessageHandler CreateHandler() => new SocketsHttpHandler
+    {
+        SslOptions = { RemoteCertificateValidationCallback = (_, served, _, _) => Tls is not null && served is not null && served.GetCertHashString() == Tls.GetCertHashString() },
+    };
 
     public string Output
     {
@@ -99,7 +120,7 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        using var http = new HttpClient(CreateHandler()) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline)
         {

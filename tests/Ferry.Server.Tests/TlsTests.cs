@@ -1,0 +1,98 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Ferry.Server.Tests.Support;
+using Ferry.TestRig;
+
+namespace Ferry.Server.Tests;
+
+/// <summary>The API over https with the operator's certificate; a certificate that cannot be used stops the start.</summary>
+public sealed class TlsTests
+{
+    private static X509Certificate2 SelfSigned()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=ferry-test", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    [Fact]
+    public async Task WithACertificate_TheApiIsServedOverTlsWithIt_AndNotInTheClear()
+    {
+        using var certificate = SelfSigned();
+        await using var server = new ServerProcess(tls: certificate);
+        await server.StartAsync();
+
+        // The admin creates a customer and the customer lists its jobs, all over TLS.
+        using var client = await FerryClient.NewCustomerAsync(server);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("v1/jobs")).Status);
+        Assert.Contains("Ferry is listening on https://127.0.0.1:", server.Output);
+
+        string? served = null;
+        using var looking = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, c, _, _) => (served = c?.GetCertHashString()) is not null },
+        });
+        Assert.Equal(HttpStatusCode.OK, (await looking.GetAsync(new Uri(server.BaseAddress, "healthz"))).StatusCode);
+        Assert.Equal(certificate.GetCertHashString(), served);
+
+        using var plain = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        HttpStatusCode? inTheClear;
+        try
+        {
+            inTheClear = (await plain.GetAsync($"http://127.0.0.1:{server.Port}/healthz")).StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            inTheClear = null;
+        }
+
+        Assert.NotEqual(HttpStatusCode.OK, inTheClear);
+    }
+
+    [Fact]
+    public async Task HttpsWithoutACertificate_StopsTheStartNamingTheSettings()
+    {
+        await using var server = new ServerProcess(new Dictionary<string, string> { ["FERRY__LISTEN"] = $"https://127.0.0.1:{LoopbackPort.Free()}" });
+
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(server.StartAsync);
+
+        Assert.Equal(2, server.ExitCode);
+        Assert.Contains("FERRY__TLSCERTIFICATEFILE", failed.Message);
+        Assert.Contains("FERRY__TLSKEYFILE", failed.Message);
+    }
+
+    [Fact]
+    public async Task AKeyThatIsNotTheCertificates_StopsTheStartNamingTheFiles()
+    {
+        using var certificate = SelfSigned();
+        using var other = SelfSigned();
+        var dir = Directory.CreateTempSubdirectory("ferry-tls-").FullName;
+        try
+        {
+            var certFile = Path.Combine(dir, "tls.crt");
+            var keyFile = Path.Combine(dir, "other.key");
+            await File.WriteAllTextAsync(certFile, certificate.ExportCertificatePem());
+            await File.WriteAllTextAsync(keyFile, other.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+            await using var server = new ServerProcess(new Dictionary<string, string>
+            {
+                ["FERRY__LISTEN"] = $"https://127.0.0.1:{LoopbackPort.Free()}",
+                ["FERRY__TLSCERTIFICATEFILE"] = certFile,
+                ["FERRY__TLSKEYFILE"] = keyFile,
+            });
+
+            var failed = await Assert.ThrowsAsync<InvalidOperationException>(server.StartAsync);
+
+            Assert.Equal(2, server.ExitCode);
+            Assert.Contains($"the TLS certificate {certFile} with key {keyFile} cannot be used", failed.Message);
+            Assert.DoesNotContain("PRIVATE KEY", failed.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

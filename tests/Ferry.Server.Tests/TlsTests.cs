@@ -70,13 +70,35 @@ public sealed class TlsTests
     {
         using var certificate = SelfSigned();
         using var other = SelfSigned();
+
+        var (message, certFile, keyFile) = await RefusedStartAsync(certificate.ExportCertificatePem(), other.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+
+        Assert.Contains($"the TLS certificate {certFile} with key {keyFile} cannot be used", message);
+        Assert.DoesNotContain("PRIVATE KEY", message);
+    }
+
+    [Fact]
+    public async Task AnExpiredCertificate_StopsTheStartSayingWhen()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var expired = new CertificateRequest("CN=ferry-test", key, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(-1));
+
+        var (message, certFile, _) = await RefusedStartAsync(expired.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+
+        Assert.Contains($"the TLS certificate {certFile} expired on {expired.NotAfter:yyyy-MM-dd}", message);
+    }
+
+    /// <summary>Starts a server on https with these PEM files; returns why it refused to start (exit code 2).</summary>
+    private static async Task<(string Message, string CertFile, string KeyFile)> RefusedStartAsync(string certificatePem, string keyPem)
+    {
         var dir = Directory.CreateTempSubdirectory("ferry-tls-").FullName;
         try
         {
             var certFile = Path.Combine(dir, "tls.crt");
-            var keyFile = Path.Combine(dir, "other.key");
-            await File.WriteAllTextAsync(certFile, certificate.ExportCertificatePem());
-            await File.WriteAllTextAsync(keyFile, other.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+            var keyFile = Path.Combine(dir, "tls.key");
+            await File.WriteAllTextAsync(certFile, certificatePem);
+            await File.WriteAllTextAsync(keyFile, keyPem);
             await using var server = new ServerProcess(new Dictionary<string, string>
             {
                 ["FERRY__LISTEN"] = $"https://127.0.0.1:{LoopbackPort.Free()}",
@@ -87,8 +109,7 @@ public sealed class TlsTests
             var failed = await Assert.ThrowsAsync<InvalidOperationException>(server.StartAsync);
 
             Assert.Equal(2, server.ExitCode);
-            Assert.Contains($"the TLS certificate {certFile} with key {keyFile} cannot be used", failed.Message);
-            Assert.DoesNotContain("PRIVATE KEY", failed.Message);
+            return (failed.Message, certFile, keyFile);
         }
         finally
         {

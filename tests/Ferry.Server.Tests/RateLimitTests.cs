@@ -31,6 +31,9 @@ public sealed class RateLimitTests
         Assert.Contains("Ferry:RateLimitPerSecond", first.Str("detail"));
         Assert.True(first.Message.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), first.Message.Headers.RetryAfter?.ToString());
 
+        using var scraper = new HttpClient { BaseAddress = server.BaseAddress };
+        Assert.Equal(refused.Count, PrometheusPage.Value(await scraper.GetStringAsync("metrics"), "ferry_api_rate_limited_total", "customer_id="));
+
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("v1/jobs")).Status);
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("v1/customers")).Status);
         await Task.Delay(TimeSpan.FromSeconds(1.5)); // the bucket refills: the key is served again

@@ -47,6 +47,10 @@ public sealed class RetentionTests(Rig rig)
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("v1/jobs/job_0000000000000000000000000000000000")).Status);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"v1/jobs/{recent}")).Status);
         Assert.Equal([recent], (await client.GetAsync("v1/jobs")).Body.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("job_id").GetString()));
+        using var scraper = new HttpClient { BaseAddress = server.BaseAddress };
+        var metrics = await scraper.GetStringAsync("metrics");
+        Assert.Equal(1, PrometheusPage.Value(metrics, "ferry_retention_removed_total", "kind=\"job\""));
+        Assert.Equal(1, PrometheusPage.Value(metrics, "ferry_retention_removed_total", "kind=\"audit_entry\""));
         var audited = (await client.GetAsync("v1/audit")).Body.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("entity_id").GetString()).ToList();
         Assert.DoesNotContain(old, audited);
         Assert.Contains(recent, audited);

@@ -187,7 +187,8 @@ public static class FerryHost
         s.AddSingleton<IEndpointConnectors>(sp => sp.GetRequiredService<EndpointConnectors>());
         s.AddSingleton(sp => new EndpointConnectivity(sp.GetRequiredService<IEndpointConnectors>(), options.AllowPrivateNetworks));
         s.AddSingleton(sp => new ApiKeyAuthentication(sp.GetRequiredService<ITenantStore>(), adminKey, TimeProvider.System));
-        s.AddSingleton(_ => new ApiKeyRateLimit(options.RateLimitPerSecond, options.RateLimitBurst));
+        s.AddSingleton<ServerMetrics>();
+        s.AddSingleton(sp => new ApiKeyRateLimit(options.RateLimitPerSecond, options.RateLimitBurst, sp.GetRequiredService<ServerMetrics>()));
         s.AddSingleton(new EngineOptions
         {
             Region = options.Region,
@@ -247,7 +248,7 @@ public static class FerryHost
             s.AddHostedService<QueueConsumer>();
         }
         var telemetry = s.AddOpenTelemetry().WithMetrics(m => m
-            .AddMeter(EngineMetrics.MeterName, JobStateGauges.MeterName)
+            .AddMeter(EngineMetrics.MeterName, JobStateGauges.MeterName, ServerMetrics.MeterName)
             .AddPrometheusExporter());
         if (options.OtlpTracesUri is { } traces)
         {

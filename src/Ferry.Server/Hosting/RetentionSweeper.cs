@@ -15,7 +15,8 @@ namespace Ferry.Server.Hosting;
 /// in rounds of a few hundred with a pause between them, so the API's writes are never held up
 /// behind a long delete. Several processes sharing a store may all run it: a job or entry goes once.
 /// </summary>
-internal sealed class RetentionSweeper(IJobStore jobs, IAuditLog audit, ITriggerStore triggers, FerryOptions options, ILogger<RetentionSweeper> logger, TimeProvider time)
+internal sealed class RetentionSweeper(
+    IJobStore jobs, IAuditLog audit, ITriggerStore triggers, FerryOptions options, ServerMetrics metrics, ILogger<RetentionSweeper> logger, TimeProvider time)
     : BackgroundService
 {
     /// <summary>
@@ -53,6 +54,9 @@ internal sealed class RetentionSweeper(IJobStore jobs, IAuditLog audit, ITrigger
             : await InRoundsAsync(n => triggers.PruneSequencersAsync(now.AddDays(-options.JobRetentionDays), n, cancellationToken), cancellationToken).ConfigureAwait(false);
         var prunedEntries = options.AuditRetentionDays == 0 ? 0
             : await InRoundsAsync(n => audit.PruneAsync(now.AddDays(-options.AuditRetentionDays), n, cancellationToken), cancellationToken).ConfigureAwait(false);
+        metrics.Removed("job", prunedJobs);
+        metrics.Removed("sequencer", prunedSequencers);
+        metrics.Removed("audit_entry", prunedEntries);
         if (prunedJobs > 0)
         {
             logger.LogInformation("Retention removed {Count} jobs finished more than {Days} days ago", prunedJobs, options.JobRetentionDays);

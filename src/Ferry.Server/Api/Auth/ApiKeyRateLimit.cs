@@ -16,12 +16,14 @@ internal sealed class ApiKeyRateLimit : IDisposable
 {
     private readonly PartitionedRateLimiter<string>? _limiter;
     private readonly int _perSecond;
+    private readonly Hosting.ServerMetrics _metrics;
 
     /// <param name="perSecond">Sustained requests a second per key; 0 turns the limit off.</param>
     /// <param name="burst">Requests a key may make at once after being idle.</param>
-    public ApiKeyRateLimit(int perSecond, int burst)
+    public ApiKeyRateLimit(int perSecond, int burst, Hosting.ServerMetrics metrics)
     {
         _perSecond = perSecond;
+        _metrics = metrics;
         if (perSecond > 0)
         {
             // Not auto-replenished: the partitioned limiter's own 100 ms heartbeat refills every
@@ -49,6 +51,7 @@ internal sealed class ApiKeyRateLimit : IDisposable
         using var lease = _limiter.AttemptAcquire(caller.Actor);
         if (!lease.IsAcquired)
         {
+            _metrics.RateLimited(caller.CustomerId!);
             var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
             var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
             context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);

@@ -131,7 +131,28 @@ public sealed class CopyCommandTests(Rig rig) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Copy_TargetGoneMidUpload_SaysWhereThePartialFileWasLeft()
+    public async Task Copy_ConnectionCutMidUpload_TheRetryContinuesWhereItStopped()
+    {
+        var local = Path.Combine(_work, "resume.bin");
+        var sha = await RandomData.WriteFileAsync(local, 24L * 1024 * 1024, seed: 43);
+        await using var link = new FaultProxy(rig.Sftp.Host, rig.Sftp.Port, bytesPerSecond: 8L * 1024 * 1024);
+        link.CutAfter(12L * 1024 * 1024, TimeSpan.FromSeconds(1));
+        var target = $"sftp://{rig.Sftp.Ed25519User}@127.0.0.1:{link.Port}{_sftpDir}/resume.bin";
+
+        var r = await FerryProcess.RunAsync(["copy", local, target, .. SftpAuth, "--retries", "4"]);
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Matches(@"continuing resume\.bin from byte [1-9][0-9,]* of 25,165,824", r.Stderr);
+        Assert.Equal(sha, await RandomData.Sha256OfFileAsync(Path.Combine(_sftpDir, "resume.bin")));
+        Assert.Empty(Directory.GetFiles(_sftpDir, "resume.bin.*.part"));
+        // Starting over would have sent 12 MiB + 24 MiB through the link.
+        Assert.True(link.Forwarded < 30L * 1024 * 1024, $"{link.Forwarded:N0} bytes went through the link for a 24 MiB file");
+    }
+
+    [Theory]
+    [InlineData("0")] // no retries: the failed write is deleted at once (when the server lets it)
+    [InlineData("1")] // with retries: kept for the next attempt, removed after the last one
+    public async Task Copy_TargetGoneMidUpload_SaysWhereThePartialFileWasLeft(string retries)
     {
         var local = Path.Combine(_work, "big.bin");
         await RandomData.WriteFileAsync(local, 24L * 1024 * 1024, seed: 42);
@@ -140,7 +161,7 @@ public sealed class CopyCommandTests(Rig rig) : IAsyncLifetime
         link.CutAfter(8L * 1024 * 1024, TimeSpan.FromSeconds(60));
         var target = $"sftp://{rig.Sftp.Ed25519User}@127.0.0.1:{link.Port}{_sftpDir}/big.bin";
 
-        var r = await FerryProcess.RunAsync(["copy", local, target, .. SftpAuth, "--retries", "0"]);
+        var r = await FerryProcess.RunAsync(["copy", local, target, .. SftpAuth, "--retries", retries]);
 
         Assert.True(r.ExitCode == 3, r.Stderr); // transient: trying again later may work
         Assert.Contains("the partial file was left behind", r.Stderr);

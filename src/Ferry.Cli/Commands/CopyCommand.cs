@@ -4,6 +4,7 @@ using Ferry.Cli.Output;
 using Ferry.Connectors.Sftp;
 using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
+using Ferry.Core.Jobs;
 using Ferry.Core.Paths;
 using Ferry.Core.Transfers;
 using Ferry.Engine.Flows;
@@ -150,22 +151,53 @@ internal static class CopyCommand
     }
 
     /// <param name="target">Where the file goes, resolved against what is there (a directory receives the source's name); null: the template's target path as it is.</param>
+    /// <remarks>
+    /// With retries, the attempts take checkpoints: a retry continues the part file or multipart
+    /// upload where the one before stopped (a 30 GB copy cut at 29 GB sends the last GB), provided
+    /// the source is unchanged. After the last failure what they kept is removed, and the error
+    /// names whatever could not be.
+    /// </remarks>
     internal static async Task<(TransferResult, TransferRequest)> RunWithRetriesAsync(
         TransferRequest template, Location source, Location? target, int retries, bool quiet, CancellationToken cancellationToken)
     {
         var runner = new TransferRunner();
         var display = new ProgressDisplay(AnsiConsole.Console, quiet);
+        TransferCheckpoint? saved = null;
+        var hooks = retries == 0 ? null : new TransferHooks(
+            Checkpointed: c => Volatile.Write(ref saved, c),
+            Resuming: (kept, total, _) =>
+            {
+                if (!quiet)
+                {
+                    Console.Error.WriteLine($"ferry: continuing {RemotePath.FileName(template.Source.Path)} from byte {kept:N0} of {total:N0}");
+                }
+
+                return Task.CompletedTask;
+            });
+        TransferRequest? request = null;
         for (var attempt = 0; ; attempt++)
         {
             try
             {
                 // Connecting happens inside the attempt, so an unreachable server is retried too.
                 var targetPath = target is null ? template.Target.Path : await ResolveTargetPathAsync(source, target, template.Target.Connector, cancellationToken);
-                var request = template with { Target = template.Target with { Path = targetPath } };
+                request = template with { Target = template.Target with { Path = targetPath }, Hooks = hooks, Resume = Volatile.Read(ref saved), IsRetry = attempt > 0 };
+                var current = request;
                 // The runner looks at the source first and reports its size with the progress.
-                var result = await display.RunAsync(RemotePath.FileName(request.Source.Path),
-                    progress => runner.RunAsync(request with { Progress = progress }, cancellationToken));
-                return (result, request);
+                var result = await display.RunAsync(RemotePath.FileName(current.Source.Path),
+                    progress => runner.RunAsync(current with { Progress = progress }, cancellationToken));
+                return (result, current with { Hooks = null, Resume = null });
+            }
+            catch (Exception e) when (hooks is not null && request is not null && !(e is FerryException { IsTransient: true } && attempt < retries))
+            {
+                // The last attempt: nothing will continue what the attempts kept.
+                var left = await TransferRunner.RemoveLeftoversAsync(request, Volatile.Read(ref saved));
+                if (left is not null && e is FerryException f)
+                {
+                    throw new FerryException(f.Kind, f.Code, $"{f.Message} (the partial file was left behind: {left})", f);
+                }
+
+                throw;
             }
             catch (FerryException e) when (e.IsTransient && attempt < retries)
             {

@@ -1,5 +1,6 @@
 using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
+using Ferry.Core.Jobs;
 using Ferry.Core.Transfers;
 
 namespace Ferry.Engine.Flows;
@@ -72,6 +73,35 @@ public sealed class TransferRunner
             .ConfigureAwait(false);
         meter.Complete();
         return new TransferResult(request.Flow, strategy, source.Size, sha256, Skipped: false, _time.GetElapsedTime(started), notes, source);
+    }
+
+    /// <summary>
+    /// After the last attempt of a transfer that took checkpoints (<see cref="TransferHooks.Checkpointed"/>)
+    /// failed, with no one left to continue it (<c>ferry copy</c>; the engine records its leftovers
+    /// instead): removes the partial write <paramref name="saved"/> names (a kept multipart upload),
+    /// the part file of an atomic delivery and any staging copy. Returns what could not be removed
+    /// and why, or null when nothing is left.
+    /// </summary>
+    public static async Task<string?> RemoveLeftoversAsync(TransferRequest request, TransferCheckpoint? saved)
+    {
+        if (request.Staging is { } staging)
+        {
+            var staged = StagedFlow.StagedPath(request.TransferId, request.Source.Path);
+            await Cleanup.DeleteQuietlyAsync(staging, StagedFlow.PartialStagedPath(staged)).ConfigureAwait(false);
+            await Cleanup.DeleteQuietlyAsync(staging, staged).ConfigureAwait(false);
+        }
+
+        var target = request.Target.Connector;
+        var partPath = target.GetCapability<IAtomicRename>() is null ? null : StreamingFlow.PartPath(request.Target.Path, request.TransferId);
+        if (saved?.Write is null && partPath is null)
+        {
+            return null;
+        }
+
+        var error = await Cleanup.RemoveLeftoverAsync(target, saved?.Write, partPath).ConfigureAwait(false);
+        return error is null ? null
+            : partPath is not null ? $"{target.Describe(partPath)} could not be removed: {error}"
+            : $"the unfinished upload to {target.Describe(saved!.Write!.Path)} could not be aborted: {error}";
     }
 
     private static void ValidateIds(string transferId)

@@ -207,6 +207,7 @@ public sealed class CopyCommandTests(Rig rig) : IAsyncLifetime
 
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("AUTHENTICATION_FAILED", r.Stderr);
+        Assert.DoesNotContain("left behind", r.Stderr); // nothing was written
     }
 
     [Fact]

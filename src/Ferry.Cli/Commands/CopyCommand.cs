@@ -188,9 +188,12 @@ internal static class CopyCommand
                     progress => runner.RunAsync(current with { Progress = progress }, cancellationToken));
                 return (result, current with { Hooks = null, Resume = null });
             }
-            catch (Exception e) when (hooks is not null && request is not null && !(e is FerryException { IsTransient: true } && attempt < retries))
+            catch (Exception e) when (hooks is not null && request is not null && !(e is FerryException { IsTransient: true } && attempt < retries)
+                && !(attempt == 0 && Volatile.Read(ref saved) is null && e is FerryException { IsTransient: false }))
             {
-                // The last attempt: nothing will continue what the attempts kept.
+                // The last attempt: nothing will continue what the attempts kept. (A first attempt
+                // refused for good before writing anything - authentication, host key, a missing
+                // source - left nothing, and a clean-up would only repeat its error.)
                 var left = await TransferRunner.RemoveLeftoversAsync(request, Volatile.Read(ref saved));
                 if (left is not null && e is FerryException f)
                 {

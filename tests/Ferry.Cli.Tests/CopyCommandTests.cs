@@ -149,6 +149,33 @@ public sealed class CopyCommandTests(Rig rig) : IAsyncLifetime
         Assert.True(link.Forwarded < 30L * 1024 * 1024, $"{link.Forwarded:N0} bytes went through the link for a 24 MiB file");
     }
 
+    [Fact]
+    public async Task Copy_S3GoneMidUpload_TheRetryContinuesTheMultipartUpload()
+    {
+        var local = Path.Combine(_work, "parts.bin");
+        var sha = await RandomData.WriteFileAsync(local, 40L * 1024 * 1024, seed: 44);
+        var s3 = new Uri(rig.S3.Endpoint);
+        await using var link = new FaultProxy(s3.Host, s3.Port, bytesPerSecond: 16L * 1024 * 1024);
+        // Down long enough that the S3 client's own two quick retries fail too, and Ferry's attempt with them.
+        // One part at a time, so two whole parts (16 MiB) are in when the link goes.
+        link.CutAfter(20L * 1024 * 1024, TimeSpan.FromSeconds(6));
+        var env = new Dictionary<string, string>(AwsEnv) { ["AWS_ENDPOINT_URL_S3"] = $"http://127.0.0.1:{link.Port}" };
+
+        var r = await FerryProcess.RunAsync(["copy", local, $"s3://{_bucket}/in/parts.bin", "--part-size-mib", "8", "--parallel", "1", "--retries", "6"], env);
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(r.Stderr, @"continuing parts\.bin from byte [1-9][0-9,]* of 41,943,040"), r.Stderr);
+        using (var obj = await rig.S3.Client.GetObjectAsync(_bucket, "in/parts.bin"))
+        await using (var body = obj.ResponseStream)
+        {
+            Assert.Equal(sha, Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(body)));
+        }
+
+        Assert.Empty((await rig.S3.Client.ListMultipartUploadsAsync(_bucket)).MultipartUploads ?? []);
+        // Starting over would have sent 20 MiB + 40 MiB through the link.
+        Assert.True(link.Forwarded < 56L * 1024 * 1024, $"{link.Forwarded:N0} bytes went through the link for a 40 MiB file");
+    }
+
     [Theory]
     [InlineData("0")] // no retries: the failed write is deleted at once (when the server lets it)
     [InlineData("1")] // with retries: kept for the next attempt, removed after the last one

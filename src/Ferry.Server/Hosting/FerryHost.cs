@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Ferry.Connectors.Endpoints;
 using Ferry.Connectors.Local;
 using Ferry.Connectors.Sftp;
@@ -27,8 +29,6 @@ using Ferry.Server.Api.Triggers;
 using Ferry.Server.Api.Events;
 using Ferry.Server.Api.Webhooks;
 using Ferry.Server.Notifications;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Ferry.Stores.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;

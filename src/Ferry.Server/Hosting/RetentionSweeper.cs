@@ -44,8 +44,8 @@ internal sealed class RetentionSweeper(
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 
-    /// <summary>Removes what the retention settings allow; returns how many jobs and audit entries went.</summary>
-    public async Task<(int Jobs, int AuditEntries)> SweepAsync(CancellationToken cancellationToken)
+    /// <summary>Removes what the retention settings allow, logging and counting what went.</summary>
+    private async Task SweepAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var prunedJobs = options.JobRetentionDays == 0 ? 0
@@ -71,8 +71,6 @@ internal sealed class RetentionSweeper(
         {
             logger.LogInformation("Retention removed {Count} audit entries older than {Days} days", prunedEntries, options.AuditRetentionDays);
         }
-
-        return (prunedJobs, prunedEntries);
     }
 
     private async Task<int> InRoundsAsync(Func<int, Task<int>> prune, CancellationToken cancellationToken)

@@ -10,7 +10,8 @@ public interface IAuditLog
 
     /// <summary>
     /// Deletes entries made before <paramref name="before"/>, oldest first, looking at no more than
-    /// the <paramref name="limit"/> oldest entries; returns how many went (fewer than the limit: none older is left).
+    /// the <paramref name="limit"/> oldest entries; returns how many went (fewer than the limit when
+    /// the oldest left are not old enough: entries are in the order written, not strictly by time).
     /// </summary>
     Task<int> PruneAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken);
 }

@@ -11,6 +11,9 @@ namespace Ferry.Stores.Sqlite;
 /// </summary>
 public sealed partial class SqliteJobStore
 {
+    /// <summary>The pruned_jobs columns, in the order <see cref="ReadPruned"/> reads them.</summary>
+    private const string PrunedColumns = "job_id, customer_id, idempotency_key, status, finished_at";
+
     public Task<int> PruneFinishedAsync(DateTimeOffset finishedBefore, int limit, CancellationToken cancellationToken) =>
         _database.WriteAsync(async (c, tx) =>
         {
@@ -31,8 +34,8 @@ public sealed partial class SqliteJobStore
 
             foreach (var job in finished)
             {
-                await SqliteCommands.RunAsync(c, tx, """
-                    INSERT INTO pruned_jobs (job_id, customer_id, idempotency_key, status, finished_at) VALUES ($id, $c, $k, $status, $at)
+                await SqliteCommands.RunAsync(c, tx, $"""
+                    INSERT INTO pruned_jobs ({PrunedColumns}) VALUES ($id, $c, $k, $status, $at)
                     ON CONFLICT DO NOTHING
                     """, cancellationToken, ("$id", job.JobId), ("$c", job.CustomerId), ("$k", job.IdempotencyKey), ("$status", Status(job.Status)),
                     ("$at", Ms(job.FinishedAt))).ConfigureAwait(false);
@@ -48,14 +51,14 @@ public sealed partial class SqliteJobStore
         }, cancellationToken);
 
     public async Task<PrunedJob?> GetPrunedAsync(string customerId, string jobId, CancellationToken cancellationToken) =>
-        (await _database.QueryAsync("SELECT job_id, customer_id, idempotency_key, status, finished_at FROM pruned_jobs WHERE job_id = $id AND customer_id = $c",
+        (await _database.QueryAsync($"SELECT {PrunedColumns} FROM pruned_jobs WHERE job_id = $id AND customer_id = $c",
             ReadPruned, cancellationToken, ("$id", jobId), ("$c", customerId)).ConfigureAwait(false)).FirstOrDefault();
 
     /// <summary>The answer to creating <paramref name="job"/> when a pruned job holds its key; null when none does.</summary>
     private static async Task<JobCreation?> PrunedCreationAsync(SqliteConnection c, SqliteTransaction tx, TransferJob job, CancellationToken cancellationToken)
     {
         await using var r = await SqliteCommands.Reused(c, tx,
-            "SELECT job_id, customer_id, idempotency_key, status, finished_at FROM pruned_jobs WHERE customer_id = $c AND idempotency_key = $k",
+            $"SELECT {PrunedColumns} FROM pruned_jobs WHERE customer_id = $c AND idempotency_key = $k",
             ("$c", job.CustomerId), ("$k", job.IdempotencyKey)).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await r.ReadAsync(cancellationToken).ConfigureAwait(false))
         {

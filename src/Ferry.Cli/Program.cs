@@ -5,6 +5,9 @@ var root = new RootCommand("Ferry: move files between SFTP servers and S3 bucket
 {
     CopyCommand.Create(),
     ServeCommand.Create(),
+    TransferCommand.Create(),
+    JobsCommand.Create(),
+    EndpointsCommand.Create(),
 };
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))

@@ -1,0 +1,67 @@
+namespace Ferry.Cli.Remote;
+
+/// <summary>
+/// <c>ENDPOINT:PATH</c> as the remote commands take it: an endpoint id (<c>ep_...</c>) or name,
+/// a colon, and a path relative to the endpoint's base (a file, a directory ending in '/', a glob).
+/// </summary>
+internal sealed record EndpointReference(string Endpoint, string Path)
+{
+    public static EndpointReference Parse(string text, string argument)
+    {
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0)
+        {
+            throw RemoteException.Usage($"{argument}: '{text}' is not ENDPOINT:PATH (an endpoint id or name, a colon, a path under its base)");
+        }
+
+        var path = text[(colon + 1)..];
+        return path.Length == 0
+            ? throw RemoteException.Usage($"{argument}: '{text}' names no path after the colon ('/' is the endpoint's base)")
+            : new EndpointReference(text[..colon], path);
+    }
+
+    /// <summary>
+    /// The endpoint's id: as given, or the one endpoint of the caller with that name. A name that
+    /// no endpoint or several carry is refused, naming the ids to choose from.
+    /// </summary>
+    public async Task<string> ResolveAsync(FerryApi api, string argument, CancellationToken cancellationToken)
+    {
+        if (Endpoint.StartsWith("ep_", StringComparison.Ordinal))
+        {
+            return Endpoint;
+        }
+
+        var matches = new List<EndpointDto>();
+        await foreach (var endpoint in ListAllAsync(api, cancellationToken))
+        {
+            if (string.Equals(endpoint.Name, Endpoint, StringComparison.Ordinal))
+            {
+                matches.Add(endpoint);
+            }
+        }
+
+        return matches.Count switch
+        {
+            1 => matches[0].EndpointId,
+            0 => throw RemoteException.Usage($"{argument}: no endpoint is named '{Endpoint}' ('ferry endpoints list' shows them)"),
+            _ => throw RemoteException.Usage($"{argument}: {matches.Count} endpoints are named '{Endpoint}' ({string.Join(", ", matches.Select(m => m.EndpointId))}); give the id"),
+        };
+    }
+
+    public static async IAsyncEnumerable<EndpointDto> ListAllAsync(FerryApi api, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? cursor = null;
+        do
+        {
+            var page = await api.GetAsync("v1/endpoints?limit=1000" + (cursor is null ? "" : "&cursor=" + RemoteCommand.Escape(cursor)), RemoteJson.Default.EndpointPageDto,
+                cancellationToken);
+            foreach (var e in page.Value.Endpoints)
+            {
+                yield return e;
+            }
+
+            cursor = page.Value.NextCursor;
+        }
+        while (cursor is not null);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Ferry.TestRig;
+
+namespace Ferry.Cli.Tests;
+
+/// <summary>
+/// A `ferry serve` of the binary under test (SQLite in a temp directory, loopback endpoints
+/// allowed) with one customer, whose API key the remote commands are given; registers endpoints
+/// through the REST API as a user would.
+/// </summary>
+internal sealed class ServedFerry : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _data;
+    private readonly HttpClient _admin;
+
+    private ServedFerry(Process process, string data, Uri url, HttpClient admin)
+    {
+        _process = process;
+        _data = data;
+        Url = url;
+        _admin = admin;
+    }
+
+    public Uri Url { get; }
+
+    public string ApiKey { get; private set; } = "";
+
+    /// <summary>What the remote commands need to reach this server as the customer.</summary>
+    public Dictionary<string, string> Env => new() { ["FERRY_SERVER"] = Url.ToString(), ["FERRY_API_KEY"] = ApiKey };
+
+    /// <param name="workers">0: an API-only server, whose jobs stay QUEUED.</param>
+    public static async Task<ServedFerry> StartAsync(int workers = 2)
+    {
+        var data = Directory.CreateTempSubdirectory("ferry-cli-served-").FullName;
+        var port = LoopbackPort.Free();
+        var adminKey = "cli-test-admin-" + Guid.NewGuid().ToString("N");
+        var psi = FerryProcess.StartInfo([
+            "serve", $"--Ferry:Listen=http://127.0.0.1:{port}", $"--Ferry:DataDirectory={data}", $"--Ferry:AdminKey={adminKey}",
+            "--Ferry:AllowPrivateNetworks=true", $"--Ferry:Workers={workers.ToString(CultureInfo.InvariantCulture)}",
+        ]);
+        psi.RedirectStandardInput = false;
+        psi.RedirectStandardOutput = false;
+        psi.RedirectStandardError = false;
+        var process = Process.Start(psi)!;
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        var admin = new HttpClient { BaseAddress = url };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
+        var served = new ServedFerry(process, data, url, admin);
+        try
+        {
+            await Eventually.TrueAsync(async () =>
+            {
+                try
+                {
+                    return (await admin.GetAsync("readyz")).IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            }, "ferry serve answered /readyz", TimeSpan.FromSeconds(60));
+            var customer = await admin.PostAsJsonAsync("v1/customers", new { name = "cli tests" });
+            customer.EnsureSuccessStatusCode();
+            using var json = JsonDocument.Parse(await customer.Content.ReadAsStringAsync());
+            served.ApiKey = json.RootElement.GetProperty("api_key").GetProperty("token").GetString()!;
+            return served;
+        }
+        catch
+        {
+            await served.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>An SFTP endpoint on the rig's ed25519 user, rooted at <paramref name="basePath"/>; returns its id.</summary>
+    public async Task<string> RegisterSftpAsync(SftpServer sftp, string name, string basePath)
+    {
+        using var client = new HttpClient { BaseAddress = Url };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+        var response = await client.PostAsJsonAsync("v1/endpoints", new
+        {
+            name,
+            type = "sftp",
+            sftp = new { host = sftp.Host, port = sftp.Port, username = sftp.Ed25519User, base_path = basePath, host_key_sha256 = sftp.HostKey },
+            credentials = new { private_key = await File.ReadAllTextAsync(sftp.Ed25519KeyPath) },
+        });
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        using var json = JsonDocument.Parse(text);
+        return json.RootElement.GetProperty("endpoint_id").GetString()!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _admin.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        Directory.Delete(_data, recursive: true);
+    }
+}

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Ferry.TestRig;
 
@@ -166,5 +169,28 @@ public sealed class RemoteCommandsTests(Rig rig) : IAsyncLifetime
         Assert.Equal(3, nobody.ExitCode);
         Assert.Contains("cannot reach the Ferry server at http://127.0.0.1:1/", nobody.Stderr);
         Assert.Empty(Directory.GetFiles(_archive));
+    }
+
+    [Fact]
+    public async Task RemoteCommands_OverHttps_TrustWhatSslCertFileNames_AndSayHowWhenTheyCannot()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=ferry-cli-test", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        await using var https = await ServedFerry.StartAsync(workers: 0, tls: certificate);
+
+        var untrusted = await FerryProcess.RunAsync(["endpoints", "list"], https.Env);
+        var trusted = await FerryProcess.RunAsync(["endpoints", "list"], new Dictionary<string, string>(https.Env) { ["SSL_CERT_FILE"] = https.CertificateFile });
+
+        Assert.StartsWith("https://", https.Url.ToString());
+        Assert.Equal(3, untrusted.ExitCode);
+        Assert.Contains("certificate", untrusted.Stderr);
+        Assert.Contains("name the CA's PEM file in SSL_CERT_FILE", untrusted.Stderr);
+        Assert.DoesNotContain("see inner exception", untrusted.Stderr);
+        Assert.True(trusted.ExitCode == 0, trusted.Stderr);
+        Assert.StartsWith("ENDPOINT  NAME", trusted.Stdout);
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Ferry.TestRig;
 
@@ -18,12 +19,15 @@ internal sealed class ServedFerry : IAsyncDisposable
     private readonly string _data;
     private readonly HttpClient _admin;
 
-    private ServedFerry(Process process, string data, Uri url, HttpClient admin)
+    private readonly X509Certificate2? _tls;
+
+    private ServedFerry(Process process, string data, Uri url, HttpClient admin, X509Certificate2? tls)
     {
         _process = process;
         _data = data;
         Url = url;
         _admin = admin;
+        _tls = tls;
     }
 
     public Uri Url { get; }
@@ -33,24 +37,37 @@ internal sealed class ServedFerry : IAsyncDisposable
     /// <summary>What the remote commands need to reach this server as the customer.</summary>
     public Dictionary<string, string> Env => new() { ["FERRY_SERVER"] = Url.ToString(), ["FERRY_API_KEY"] = ApiKey };
 
+    /// <summary>The certificate file of a server started with one (PEM).</summary>
+    public string CertificateFile => Path.Combine(_data, "tls.crt");
+
     /// <param name="workers">0: an API-only server, whose jobs stay QUEUED.</param>
-    public static async Task<ServedFerry> StartAsync(int workers = 2)
+    /// <param name="tls">Serve https with this certificate (and its private key).</param>
+    public static async Task<ServedFerry> StartAsync(int workers = 2, X509Certificate2? tls = null)
     {
         var data = Directory.CreateTempSubdirectory("ferry-cli-served-").FullName;
         var port = LoopbackPort.Free();
         var adminKey = "cli-test-admin-" + Guid.NewGuid().ToString("N");
-        var psi = FerryProcess.StartInfo([
-            "serve", $"--Ferry:Listen=http://127.0.0.1:{port}", $"--Ferry:DataDirectory={data}", $"--Ferry:AdminKey={adminKey}",
+        List<string> args =
+        [
+            "serve", $"--Ferry:Listen={(tls is null ? "http" : "https")}://127.0.0.1:{port}", $"--Ferry:DataDirectory={data}", $"--Ferry:AdminKey={adminKey}",
             "--Ferry:AllowPrivateNetworks=true", $"--Ferry:Workers={workers.ToString(CultureInfo.InvariantCulture)}",
-        ]);
+        ];
+        if (tls is not null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(data, "tls.crt"), tls.ExportCertificatePem());
+            await File.WriteAllTextAsync(Path.Combine(data, "tls.key"), tls.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+            args.AddRange([$"--Ferry:TlsCertificateFile={Path.Combine(data, "tls.crt")}", $"--Ferry:TlsKeyFile={Path.Combine(data, "tls.key")}"]);
+        }
+
+        var psi = FerryProcess.StartInfo(args);
         psi.RedirectStandardInput = false;
         psi.RedirectStandardOutput = false;
         psi.RedirectStandardError = false;
         var process = Process.Start(psi)!;
-        var url = new Uri($"http://127.0.0.1:{port}/");
-        var admin = new HttpClient { BaseAddress = url };
+        var url = new Uri($"{(tls is null ? "http" : "https")}://127.0.0.1:{port}/");
+        var admin = new HttpClient(Handler(tls)) { BaseAddress = url };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
-        var served = new ServedFerry(process, data, url, admin);
+        var served = new ServedFerry(process, data, url, admin, tls);
         try
         {
             await Eventually.TrueAsync(async () =>
@@ -80,7 +97,7 @@ internal sealed class ServedFerry : IAsyncDisposable
     /// <summary>An SFTP endpoint on the rig's ed25519 user, rooted at <paramref name="basePath"/>; returns its id.</summary>
     public async Task<string> RegisterSftpAsync(SftpServer sftp, string name, string basePath)
     {
-        using var client = new HttpClient { BaseAddress = Url };
+        using var client = new HttpClient(Handler(_tls)) { BaseAddress = Url };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
         var response = await client.PostAsJsonAsync("v1/endpoints", new
         {
@@ -94,6 +111,12 @@ internal sealed class ServedFerry : IAsyncDisposable
         using var json = JsonDocument.Parse(text);
         return json.RootElement.GetProperty("endpoint_id").GetString()!;
     }
+
+    /// <summary>Trusts exactly the test certificate, when there is one.</summary>
+    private static SocketsHttpHandler Handler(X509Certificate2? tls) => new()
+    {
+        SslOptions = { RemoteCertificateValidationCallback = tls is null ? null : (_, c, _, _) => c?.GetCertHashString() == tls.GetCertHashString() },
+    };
 
     public async ValueTask DisposeAsync()
     {

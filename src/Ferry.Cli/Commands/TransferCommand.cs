@@ -13,7 +13,7 @@ namespace Ferry.Cli.Commands;
 /// </summary>
 internal static class TransferCommand
 {
-    private static readonly Argument<string> Source = new("source") { Description = "ENDPOINT:PATH: an endpoint id or name and a file, directory/ or glob under its base" };
+    private static readonly Argument<string> Source = new("source") { Description = "ENDPOINT:PATH: an endpoint id or name, a colon, and a file, directory/ or glob under its base path (no leading '/')" };
     private static readonly Argument<string> Target = new("target") { Description = "ENDPOINT:PATH: a file name, or a directory ending in '/'" };
     private static readonly Option<string?> Overwrite = new("--overwrite") { Description = "When the target exists: overwrite, skip-if-identical or fail-if-exists (server default: overwrite)" };
     private static readonly Option<string?> Verify = new("--verify") { Description = "checksum or read-back (server default: checksum)" };

@@ -70,7 +70,7 @@ internal sealed class FerryApi : IDisposable
             }
             catch (HttpRequestException e)
             {
-                throw RemoteException.Transient($"cannot reach the Ferry server at {BaseAddress}: {e.Message}");
+                throw RemoteException.Transient($"cannot reach the Ferry server at {BaseAddress}: {Reasons(e)}");
             }
             catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -111,6 +111,24 @@ internal sealed class FerryApi : IDisposable
             >= 500 => RemoteException.Transient($"{what}: the server failed ({status}): {problem?.Detail ?? response.ReasonPhrase}"),
             _ => RemoteException.Refused(ExitCodes.Usage, text),
         };
+    }
+
+    /// <summary>
+    /// The exception's message and its causes' (HttpClient's own says "see inner exception" where
+    /// the reason is, e.g. an untrusted certificate); for a certificate, how to trust a private CA.
+    /// </summary>
+    private static string Reasons(Exception e)
+    {
+        var reasons = new List<string>();
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            reasons.Add(x.Message.Replace(", see inner exception.", "", StringComparison.Ordinal).TrimEnd('.'));
+        }
+
+        var text = string.Join(": ", reasons.Distinct());
+        return e.InnerException is System.Security.Authentication.AuthenticationException
+            ? text + " (a certificate from a private CA: name the CA's PEM file in SSL_CERT_FILE)"
+            : text;
     }
 
     private static ProblemDto? ParseProblem(string json)

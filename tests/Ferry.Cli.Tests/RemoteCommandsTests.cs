@@ -1,6 +1,3 @@
-using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Ferry.TestRig;
 
@@ -174,12 +171,7 @@ public sealed class RemoteCommandsTests(Rig rig) : IAsyncLifetime
     [Fact]
     public async Task RemoteCommands_OverHttps_TrustWhatSslCertFileNames_AndSayHowWhenTheyCannot()
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=ferry-cli-test", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = TestCertificate.SelfSignedForLoopback();
         await using var https = await ServedFerry.StartAsync(workers: 0, tls: certificate);
 
         var untrusted = await FerryProcess.RunAsync(["endpoints", "list"], https.Env);

@@ -9,15 +9,7 @@ namespace Ferry.Server.Tests;
 /// <summary>The API over https with the operator's certificate; a certificate that cannot be used stops the start.</summary>
 public sealed class TlsTests
 {
-    private static X509Certificate2 SelfSigned()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=ferry-test", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-    }
+    private static X509Certificate2 SelfSigned() => TestCertificate.SelfSignedForLoopback();
 
     [Fact]
     public async Task WithACertificate_TheApiIsServedOverTlsWithIt_AndNotInTheClear()

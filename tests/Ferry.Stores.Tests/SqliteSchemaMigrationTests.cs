@@ -1,4 +1,5 @@
 using Ferry.Core.Jobs;
+using Ferry.Core.Tenancy;
 using Ferry.Stores.Sqlite;
 using Microsoft.Data.Sqlite;
 
@@ -68,6 +69,41 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task AVersion3Database_KeepsItsApiKeys_WithTheFullScopeTheyHad()
+    {
+        var db = await SqliteDatabase.OpenAsync(FilePath, default);
+        var (old, _) = ApiKey.Issue("acme", "ci", T0);
+        await new SqliteTenantStore(db).CreateApiKeyAsync(old, default);
+        await db.DisposeAsync();
+        // What a Ferry of session 17 left: keys without a scope, all of them able to do everything.
+        Execute(BeforeVersion4 + "PRAGMA user_version = 3;");
+
+        await using var reopened = await SqliteDatabase.OpenAsync(FilePath, default);
+        var tenants = new SqliteTenantStore(reopened);
+        var (reader, _) = ApiKey.Issue("acme", "dashboard", T0, ApiKeyScope.Read);
+        await tenants.CreateApiKeyAsync(reader, default);
+
+        Assert.Equal(SqliteDatabase.SchemaVersion, Convert.ToInt32(Scalar("PRAGMA user_version;")));
+        Assert.Equal(ApiKeyScope.Full, (await tenants.FindApiKeyAsync(old.TokenHash, default))!.Scope);
+        Assert.Equal(ApiKeyScope.Read, (await tenants.FindApiKeyAsync(reader.TokenHash, default))!.Scope);
+        Assert.Equal([("ci", ApiKeyScope.Full), ("dashboard", ApiKeyScope.Read)], (await tenants.ListApiKeysAsync("acme", default)).Select(k => (k.Name, k.Scope)));
+    }
+
+    [Fact]
+    public async Task AKeyWithAScopeThisFerryDoesNotKnow_ReadsAsReadOnly()
+    {
+        var db = await SqliteDatabase.OpenAsync(FilePath, default);
+        var (key, _) = ApiKey.Issue("acme", "future", T0, ApiKeyScope.Full);
+        await new SqliteTenantStore(db).CreateApiKeyAsync(key, default);
+        await db.DisposeAsync();
+        Execute("UPDATE api_keys SET scope = 'approve';"); // as a later Ferry might write, sharing the file
+
+        await using var reopened = await SqliteDatabase.OpenAsync(FilePath, default);
+
+        Assert.Equal(ApiKeyScope.Read, (await new SqliteTenantStore(reopened).FindApiKeyAsync(key.TokenHash, default))!.Scope);
+    }
+
+    [Fact]
     public async Task ProcessesOpeningAnOldDatabaseAtOnce_UpgradeItOnce()
     {
         await SqliteJobStore.OpenAsync(FilePath, default);
@@ -103,8 +139,11 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    /// <summary>Undoes what version 3 added, so a test's database is what an older Ferry wrote.</summary>
-    private const string BeforeVersion3 = "DROP INDEX trigger_sequencers_seen; ALTER TABLE trigger_sequencers DROP COLUMN seen_at; ";
+    /// <summary>Undoes what version 4 added, so a test's database is what a Ferry of version 3 wrote.</summary>
+    private const string BeforeVersion4 = "ALTER TABLE api_keys DROP COLUMN scope; ";
+
+    /// <summary>Undoes what versions 3 and 4 added, so a test's database is what an older Ferry wrote.</summary>
+    private const string BeforeVersion3 = BeforeVersion4 + "DROP INDEX trigger_sequencers_seen; ALTER TABLE trigger_sequencers DROP COLUMN seen_at; ";
 
     private static TransferJob Job(string id) => new()
     {

@@ -87,7 +87,8 @@ internal static class SqliteSchema
             customer_id TEXT NOT NULL,
             name TEXT NOT NULL,
             created_at INTEGER NOT NULL,
-            revoked_at INTEGER
+            revoked_at INTEGER,
+            scope TEXT NOT NULL DEFAULT 'full'
         );
         CREATE TABLE IF NOT EXISTS endpoints (
             endpoint_id TEXT PRIMARY KEY,
@@ -201,7 +202,7 @@ internal static class SqliteSchema
     /// A new table needs no migration (<see cref="Create"/> runs on every open and makes what is
     /// missing) nor a new version (an older Ferry ignores it); a changed one needs both.
     /// </summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     /// <summary>The change that brings a database from version <c>index</c> to <c>index + 1</c>.</summary>
     public static readonly IReadOnlyList<string> Migrations =
@@ -223,6 +224,10 @@ internal static class SqliteSchema
         // and finished jobs leave pruned_jobs records (a new table, in Create), which a Ferry of
         // version 2 would not consult: it must refuse this database rather than send those files again.
         "ALTER TABLE trigger_sequencers ADD COLUMN seen_at INTEGER NOT NULL DEFAULT 0;",
+
+        // 3 -> 4: API keys have a scope; the keys from before could do everything, and still can.
+        // A Ferry of version 3 would let a read-only key do everything: it must refuse this database.
+        "ALTER TABLE api_keys ADD COLUMN scope TEXT NOT NULL DEFAULT 'full';",
     ];
 
     public const string JobColumns = """

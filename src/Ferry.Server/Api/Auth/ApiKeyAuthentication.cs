@@ -80,7 +80,7 @@ internal sealed class ApiKeyAuthentication(ITenantStore tenants, string adminKey
             }
         }
 
-        return cached.Key is { IsActive: true } key ? new Caller(key.CustomerId, IsAdmin: false, key.KeyId) : null;
+        return cached.Key is { IsActive: true } key ? new Caller(key.CustomerId, IsAdmin: false, key.KeyId, key.Scope) : null;
     }
 
     /// <summary>Drops the cached lookups of key <paramref name="keyId"/>, so its next request reads the store.</summary>

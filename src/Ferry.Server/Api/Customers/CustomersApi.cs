@@ -1,5 +1,6 @@
-using Ferry.Core;
+using System.Text.Json;
 using System.Text.RegularExpressions;
+using Ferry.Core;
 using Ferry.Core.Audit;
 using Ferry.Core.Tenancy;
 using Ferry.Server.Api.Auth;
@@ -12,11 +13,15 @@ namespace Ferry.Server.Api.Customers;
 
 internal sealed record CustomerCreate(string? CustomerId, string? Name);
 
-internal sealed record ApiKeyCreate(string? Name);
+/// <param name="Scope">read, transfer or full (the default): see <see cref="ApiKeyScope"/>.</param>
+internal sealed record ApiKeyCreate(string? Name, string? Scope);
 
 internal sealed record CustomerView(string CustomerId, string Name, DateTimeOffset CreatedAt);
 
-internal sealed record ApiKeyView(string KeyId, string Name, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? Token = null);
+internal sealed record ApiKeyView(string KeyId, string Name, string Scope, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? Token = null)
+{
+    public static ApiKeyView Of(ApiKey key, string? token = null) => new(key.KeyId, key.Name, key.Scope.Name(), key.CreatedAt, key.RevokedAt, token);
+}
 
 internal sealed record CustomerCreated(string CustomerId, string Name, DateTimeOffset CreatedAt, ApiKeyView ApiKey);
 
@@ -38,7 +43,7 @@ internal static partial class CustomersApi
         group.MapGet("/{customerId}/api-keys", async (string customerId, ITenantStore tenants, CancellationToken ct) =>
             await tenants.GetCustomerAsync(customerId, ct).ConfigureAwait(false) is null
                 ? Problems.NotFound($"Customer {customerId}")
-                : Results.Ok(new { api_keys = (await tenants.ListApiKeysAsync(customerId, ct).ConfigureAwait(false)).Select(k => new ApiKeyView(k.KeyId, k.Name, k.CreatedAt, k.RevokedAt)) }));
+                : Results.Ok(new { api_keys = (await tenants.ListApiKeysAsync(customerId, ct).ConfigureAwait(false)).Select(k => ApiKeyView.Of(k)) }));
         group.MapDelete("/{customerId}/api-keys/{keyId}", async (
             string customerId, string keyId, ITenantStore tenants, IAuditLog audit, ApiKeyAuthentication auth, TimeProvider time, CancellationToken ct) =>
         {
@@ -89,7 +94,7 @@ internal static partial class CustomersApi
         var (key, token) = ApiKey.Issue(id, "initial", now);
         await tenants.CreateApiKeyAsync(key, ct).ConfigureAwait(false);
         await audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), id, now, "admin", "customer.created", "customer", id), ct).ConfigureAwait(false);
-        return Results.Created($"/v1/customers/{id}", new CustomerCreated(id, customer.Name, now, new ApiKeyView(key.KeyId, key.Name, now, null, token)));
+        return Results.Created($"/v1/customers/{id}", new CustomerCreated(id, customer.Name, now, ApiKeyView.Of(key, token)));
     }
 
     private static async Task<IResult> CreateKeyAsync(string customerId, HttpContext http, ITenantStore tenants, IAuditLog audit, TimeProvider time, CancellationToken ct)
@@ -100,9 +105,21 @@ internal static partial class CustomersApi
             return problem!;
         }
 
+        var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Length > 100 || body.Name.Any(char.IsControl))
         {
-            return Problems.Field("name", "is required: 1-100 characters without control characters");
+            errors.Add("name", "is required: 1-100 characters without control characters");
+        }
+
+        var scope = body.Scope is null ? ApiKeyScope.Full : ApiKeyScopes.Parse(body.Scope);
+        if (scope is null)
+        {
+            errors.Add("scope", "must be read, transfer or full");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToResult();
         }
 
         if (await tenants.GetCustomerAsync(customerId, ct).ConfigureAwait(false) is null)
@@ -111,9 +128,10 @@ internal static partial class CustomersApi
         }
 
         var now = time.GetUtcNow();
-        var (key, token) = ApiKey.Issue(customerId, body.Name.Trim(), now);
+        var (key, token) = ApiKey.Issue(customerId, body.Name!.Trim(), now, scope!.Value);
         await tenants.CreateApiKeyAsync(key, ct).ConfigureAwait(false);
-        await audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), customerId, now, "admin", "api_key.created", "api_key", key.KeyId), ct).ConfigureAwait(false);
-        return Results.Created($"/v1/customers/{customerId}/api-keys/{key.KeyId}", new ApiKeyView(key.KeyId, key.Name, now, null, token));
+        await audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), customerId, now, "admin", "api_key.created", "api_key", key.KeyId,
+            JsonSerializer.Serialize(new Dictionary<string, string> { ["name"] = key.Name, ["scope"] = key.Scope.Name() })), ct).ConfigureAwait(false);
+        return Results.Created($"/v1/customers/{customerId}/api-keys/{key.KeyId}", ApiKeyView.Of(key, token));
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Ferry.Core.Errors;
+using Ferry.Core.Tenancy;
 using Ferry.Core.Triggers;
 using Ferry.Engine.Triggers;
 using Ferry.Server.Api.Auth;
@@ -35,6 +36,12 @@ internal static class EventsApi
 
     private static async Task<IResult> AcceptAsync(HttpContext http, [AsParameters] Services s, string? trigger_id, string? token, CancellationToken ct)
     {
+        // Events create jobs: a key must be allowed to submit transfers (the intake token is the trigger's own).
+        if (Caller.IsIdentified(http) && Caller.Of(http) is { CustomerId: not null } caller && !caller.Scope.Allows(ApiKeyScope.Transfer))
+        {
+            return CustomerScope.Refusal(http, caller, ApiKeyScope.Transfer);
+        }
+
         var candidates = await CandidatesAsync(http, s, trigger_id, token, ct).ConfigureAwait(false);
         if (candidates is null)
         {

@@ -2,6 +2,7 @@ using Ferry.Core;
 using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
 using Ferry.Core.Jobs;
+using Ferry.Core.Tenancy;
 using Ferry.Engine.Jobs;
 using Ferry.Server.Api.Auth;
 using Microsoft.AspNetCore.Builder;
@@ -19,8 +20,8 @@ internal static class JobsApi
         group.MapGet("", ListAsync);
         group.MapGet("/{jobId}", GetAsync);
         group.MapGet("/{jobId}/events", EventsAsync);
-        group.MapPost("/{jobId}/cancel", CancelAsync);
-        group.MapPost("/{jobId}/redrive", RedriveAsync);
+        group.MapPost("/{jobId}/cancel", CancelAsync).RequireScope(ApiKeyScope.Transfer);
+        group.MapPost("/{jobId}/redrive", RedriveAsync).RequireScope(ApiKeyScope.Transfer);
     }
 
     internal sealed record Services(IJobStore Jobs, IEndpointStore Endpoints, IAuditLog Audit, JobEngine Engine, TimeProvider Time);

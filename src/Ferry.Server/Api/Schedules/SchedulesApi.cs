@@ -4,6 +4,7 @@ using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
 using Ferry.Core.Jobs;
 using Ferry.Core.Schedules;
+using Ferry.Core.Tenancy;
 using Ferry.Engine.Schedules;
 using Ferry.Server.Api.Auth;
 using Ferry.Server.Api.Json;
@@ -29,7 +30,7 @@ internal static class SchedulesApi
             SetStatusAsync(scheduleId, ScheduleStatus.Paused, http, s, ct));
         group.MapPost("/{scheduleId}/resume", (string scheduleId, HttpContext http, [AsParameters] Services s, CancellationToken ct) =>
             SetStatusAsync(scheduleId, ScheduleStatus.Active, http, s, ct));
-        group.MapPost("/{scheduleId}/run", RunNowAsync);
+        group.MapPost("/{scheduleId}/run", RunNowAsync).RequireScope(ApiKeyScope.Transfer);
         group.MapGet("/{scheduleId}/runs", ListRunsAsync);
         group.MapGet("/{scheduleId}/decisions", ListDecisionsAsync);
     }

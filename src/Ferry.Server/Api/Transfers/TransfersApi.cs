@@ -3,6 +3,7 @@ using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
 using Ferry.Core.Errors;
 using Ferry.Core.Jobs;
+using Ferry.Core.Tenancy;
 using Ferry.Engine.Flows;
 using Ferry.Engine.Jobs;
 using Ferry.Server.Api.Auth;
@@ -26,7 +27,7 @@ internal sealed record TransferResponse(string BatchId, int Created, int Existin
 /// </summary>
 internal static class TransfersApi
 {
-    public static void Map(IEndpointRouteBuilder app) => app.MapCustomerGroup("/v1/transfers").MapPost("", CreateAsync);
+    public static void Map(IEndpointRouteBuilder app) => app.MapCustomerGroup("/v1/transfers").MapPost("", CreateAsync).RequireScope(ApiKeyScope.Transfer);
 
     internal sealed record Services(
         IJobStore Jobs, IEndpointStore Endpoints, IEndpointConnectors Connectors, IAuditLog Audit, JobEngine Engine, ActiveJobCounts Active, FerryOptions Options, TimeProvider Time);

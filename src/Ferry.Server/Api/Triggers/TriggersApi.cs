@@ -5,6 +5,7 @@ using Ferry.Core;
 using Ferry.Core.Audit;
 using Ferry.Core.Endpoints;
 using Ferry.Core.Jobs;
+using Ferry.Core.Tenancy;
 using Ferry.Core.Triggers;
 using Ferry.Engine.Triggers;
 using Ferry.Server.Api.Auth;
@@ -31,7 +32,7 @@ internal static class TriggersApi
             SetStatusAsync(triggerId, TriggerStatus.Paused, http, s, ct));
         group.MapPost("/{triggerId}/resume", (string triggerId, HttpContext http, [AsParameters] Services s, CancellationToken ct) =>
             SetStatusAsync(triggerId, TriggerStatus.Active, http, s, ct));
-        group.MapPost("/{triggerId}/reconcile", ReconcileAsync);
+        group.MapPost("/{triggerId}/reconcile", ReconcileAsync).RequireScope(ApiKeyScope.Transfer);
         group.MapPost("/{triggerId}/rotate-token", RotateTokenAsync);
     }
 

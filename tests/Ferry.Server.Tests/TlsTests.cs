@@ -46,6 +46,53 @@ public sealed class TlsTests
     }
 
     [Fact]
+    public async Task ARenewedCertificate_IsServedWithoutARestart_AndARenewalThatCannotBeUsedKeepsTheOldOne()
+    {
+        using var first = SelfSigned();
+        using var renewed = TestCertificate.SelfSignedForLoopback("ferry-renewed", days: 90);
+        await using var server = new ServerProcess(tls: first);
+        await server.StartAsync();
+        var certFile = Path.Combine(server.DataDirectory, "tls.crt");
+        var keyFile = Path.Combine(server.DataDirectory, "tls.key");
+        var servedAtStart = await ServedCertificateAsync(server);
+
+        // Half a renewal: the new certificate is there, its key not yet.
+        await File.WriteAllTextAsync(certFile, renewed.ExportCertificatePem());
+        // The files are looked at on a handshake (every 5 s at most): connect until the server has looked.
+        var servedMeanwhile = new HashSet<string?>();
+        await Eventually.TrueAsync(async () =>
+        {
+            servedMeanwhile.Add(await ServedCertificateAsync(server));
+            return server.Output.Contains("The renewed TLS certificate is not used", StringComparison.Ordinal);
+        }, "the server logged the renewal it could not use", TimeSpan.FromSeconds(30));
+        servedMeanwhile.Add(await ServedCertificateAsync(server));
+        await File.WriteAllTextAsync(keyFile, renewed.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        await Eventually.TrueAsync(async () => await ServedCertificateAsync(server) == renewed.GetCertHashString(),
+            "the renewed certificate was served", TimeSpan.FromSeconds(30));
+
+        Assert.Equal(first.GetCertHashString(), servedAtStart);
+        Assert.Equal([first.GetCertHashString()], servedMeanwhile);
+        Assert.Contains("TLS certificate reloaded", server.Output);
+        Assert.DoesNotContain("PRIVATE KEY", server.Output);
+        // (server.CreateHandler() trusts the first certificate only.)
+        using var any = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } });
+        var expires = PrometheusPage.Value(await any.GetStringAsync(new Uri(server.BaseAddress, "metrics")), "ferry_tls_certificate_expires_seconds");
+        Assert.Equal(new DateTimeOffset(renewed.NotAfter.ToUniversalTime()).ToUnixTimeSeconds(), expires!.Value, 0.5);
+    }
+
+    /// <summary>The certificate a new connection to the server is shown (its SHA-1 hash, as GetCertHashString gives it).</summary>
+    private static async Task<string?> ServedCertificateAsync(ServerProcess server)
+    {
+        string? served = null;
+        using var client = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, c, _, _) => (served = c?.GetCertHashString()) is not null },
+        });
+        await client.GetAsync(new Uri(server.BaseAddress, "healthz"));
+        return served;
+    }
+
+    [Fact]
     public async Task HttpsWithoutACertificate_StopsTheStartNamingTheSettings()
     {
         await using var server = new ServerProcess(new Dictionary<string, string> { ["FERRY__LISTEN"] = $"https://127.0.0.1:{LoopbackPort.Free()}" });

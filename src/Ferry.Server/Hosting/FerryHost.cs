@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Ferry.Connectors.Endpoints;
 using Ferry.Connectors.Local;
 using Ferry.Connectors.Sftp;
@@ -71,21 +69,22 @@ public static class FerryHost
             return Fail(string.Join(Environment.NewLine + "  ", ["the configuration is invalid:", .. problems]));
         }
 
-        X509Certificate2? certificate = null;
+        TlsCertificateFiles? certificate = null;
         if (options.TlsCertificateFile is { Length: > 0 } certFile && options.TlsKeyFile is { Length: > 0 } keyFile)
         {
+            string? error;
             try
             {
-                certificate = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+                (certificate, error) = TlsCertificateFiles.Load(certFile, keyFile, TimeProvider.System);
             }
-            catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                return Fail($"the TLS certificate {certFile} with key {keyFile} cannot be used: {ex.Message}");
+                (certificate, error) = (null, $"the TLS certificate {certFile} with key {keyFile} cannot be used: {ex.Message}");
             }
 
-            if (certificate.NotAfter < DateTime.Now)
+            if (certificate is null)
             {
-                return Fail($"the TLS certificate {certFile} expired on {certificate.NotAfter:yyyy-MM-dd}");
+                return Fail(error!);
             }
         }
 
@@ -112,6 +111,7 @@ public static class FerryHost
         MapRoutes(app);
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry");
+        certificate?.Logger = logger;
         if (secretGenerated)
         {
             logger.LogWarning("No Ferry:SecretKey configured: generated one into {Path}. Secrets at rest are only as safe as that file; set FERRY__SECRETKEY in production and back it up.",
@@ -142,7 +142,7 @@ public static class FerryHost
     }
 
     private static void Compose(
-        WebApplicationBuilder builder, FerryOptions options, DataDirectory data, SqliteDatabase database, SecretCipher cipher, string adminKey, X509Certificate2? certificate)
+        WebApplicationBuilder builder, FerryOptions options, DataDirectory data, SqliteDatabase database, SecretCipher cipher, string adminKey, TlsCertificateFiles? certificate)
     {
         builder.WebHost.UseUrls(options.Listen);
         if (certificate is not null)
@@ -156,7 +156,8 @@ public static class FerryHost
             k.Limits.MaxRequestBodySize = ApiJson.MaxBodyBytes;
             if (certificate is not null)
             {
-                k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate);
+                // Asked on every handshake, so a renewed certificate is served without a restart.
+                k.ConfigureHttpsDefaults(h => h.ServerCertificateSelector = (_, _) => certificate.Select());
             }
         });
         builder.Logging.ClearProviders();
@@ -187,7 +188,7 @@ public static class FerryHost
         s.AddSingleton<IEndpointConnectors>(sp => sp.GetRequiredService<EndpointConnectors>());
         s.AddSingleton(sp => new EndpointConnectivity(sp.GetRequiredService<IEndpointConnectors>(), options.AllowPrivateNetworks));
         s.AddSingleton(sp => new ApiKeyAuthentication(sp.GetRequiredService<ITenantStore>(), adminKey, TimeProvider.System));
-        s.AddSingleton<ServerMetrics>();
+        s.AddSingleton(_ => new ServerMetrics(certificate));
         s.AddSingleton(sp => new ApiKeyRateLimit(options.RateLimitPerSecond, options.RateLimitBurst, sp.GetRequiredService<ServerMetrics>()));
         s.AddSingleton(new EngineOptions
         {

@@ -2,7 +2,10 @@ using System.Diagnostics.Metrics;
 
 namespace Ferry.Server.Hosting;
 
-/// <summary>The server's own instruments (meter "Ferry.Server"): what the API refused and what the retention removed.</summary>
+/// <summary>
+/// The server's own instruments (meter "Ferry.Server"): what the API refused, what the retention
+/// removed, and when the https certificate being served expires (to alert before it does).
+/// </summary>
 internal sealed class ServerMetrics : IDisposable
 {
     public const string MeterName = "Ferry.Server";
@@ -11,8 +14,14 @@ internal sealed class ServerMetrics : IDisposable
     private readonly Counter<long> _rateLimited;
     private readonly Counter<long> _pruned;
 
-    public ServerMetrics()
+    public ServerMetrics(TlsCertificateFiles? certificate = null)
     {
+        if (certificate is not null)
+        {
+            _meter.CreateObservableGauge("ferry.tls.certificate.expires", () => (certificate.Current.NotAfter.ToUniversalTime() - DateTime.UnixEpoch).TotalSeconds,
+                "s", "When the https certificate being served expires, in seconds since 1970 (it is read again when its files change)");
+        }
+
         _rateLimited = _meter.CreateCounter<long>("ferry.api.rate_limited", "{request}", "Requests refused with 429 because their API key was over Ferry:RateLimitPerSecond");
         _pruned = _meter.CreateCounter<long>("ferry.retention.removed", "{record}", "Finished jobs, event sequencers and audit entries removed by the retention");
     }

@@ -216,17 +216,23 @@ internal sealed class JobExecutor(
         var job = held.Current;
         try
         {
-            switch (ex)
+            if (ex is LeaseLostException)
             {
-                case LeaseLostException:
-                    metrics.LeaseLost();
-                    logger.LogWarning("Lost the lease; stopped without delivering. Another worker owns the job now.");
-                    return;
+                metrics.LeaseLost();
+                logger.LogWarning("Lost the lease; stopped without delivering. Another worker owns the job now.");
+                return;
+            }
 
-                case OperationCanceledException when stopping.IsCancellationRequested:
-                    await held.ApplyAsync((j, now) => JobStateMachine.Release(j, now, held.CheckpointToSave(j)), CancellationToken.None).ConfigureAwait(false);
-                    logger.LogInformation("Shutting down: the lease was given back; the job continues on the next worker.");
-                    return;
+            if (stopping.IsCancellationRequested)
+            {
+                // Whatever ended the attempt once shutdown began - the cancellation itself, or a
+                // connection torn down under it first, which surfaces as a transient error - the
+                // job is given back, not retried: a retry would spend one of its attempts (with
+                // max_attempts 1, fail it) for a stop that was no fault of the transfer's.
+                await held.ApplyAsync((j, now) => JobStateMachine.Release(j, now, held.CheckpointToSave(j)), CancellationToken.None).ConfigureAwait(false);
+                logger.LogInformation("Shutting down: the lease was given back; the job continues on the next worker ({Ending}).",
+                    ex is OperationCanceledException ? "cancelled" : ex.Message);
+                return;
             }
 
             var error = ex as FerryException ?? (ex as OperationCanceledException is not null

@@ -103,6 +103,30 @@ public sealed class RemoteCommandsTests(Rig rig) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JobsWatch_ShowsALargeTransferGrowingAtTheTarget_UntilItSucceeds()
+    {
+        // A 6 s lease: the worker saves its checkpoint every 2 s; 40 MiB at 4 MiB/s takes about ten.
+        await using var server = await ServedFerry.StartAsync(settings: "--Ferry:LeaseSeconds=6");
+        await using var proxy = new FaultProxy(rig.Sftp.Host, rig.Sftp.Port, 4L * 1024 * 1024);
+        await server.RegisterSftpAsync(rig.Sftp, "partner", _inbox, port: proxy.Port);
+        await server.RegisterSftpAsync(rig.Sftp, "archive", _archive);
+        var sha = await RandomData.WriteFileAsync(Path.Combine(_inbox, "big.bin"), 40L * 1024 * 1024, seed: 8);
+        SftpServer.Chown(_inbox, rig.Sftp.Ed25519User);
+
+        var submitted = await FerryProcess.RunAsync(["transfer", "partner:big.bin", "archive:big.bin", "--json"], server.Env);
+        using var json = JsonDocument.Parse(submitted.Stdout);
+        var jobId = json.RootElement.GetProperty("jobs")[0].GetProperty("job_id").GetString()!;
+        var watched = await FerryProcess.RunAsync(["jobs", "watch", jobId], server.Env);
+
+        Assert.True(watched.ExitCode == 0, watched.Stdout + watched.Stderr);
+        Assert.Matches($@"{jobId}: RUNNING, attempt 1, [0-9.]+ MiB of 40 MiB at the target \([0-9]+%\)", watched.Stderr);
+        Assert.Contains($"{jobId}: SUCCEEDED", watched.Stderr);
+        Assert.Contains("status:      SUCCEEDED", watched.Stdout);
+        Assert.Contains(sha, watched.Stdout);
+        Assert.Equal(sha, await RandomData.Sha256OfFileAsync(Path.Combine(_archive, "big.bin")));
+    }
+
+    [Fact]
     public async Task Transfer_ToAServerThatRunsNoJobs_StopsWaitingWithThree_AndCancelEndsTheJob()
     {
         await using var apiOnly = await ServedFerry.StartAsync(workers: 0);

@@ -42,7 +42,8 @@ internal sealed class ServedFerry : IAsyncDisposable
 
     /// <param name="workers">0: an API-only server, whose jobs stay QUEUED.</param>
     /// <param name="tls">Serve https with this certificate (and its private key).</param>
-    public static async Task<ServedFerry> StartAsync(int workers = 2, X509Certificate2? tls = null)
+    /// <param name="settings">More settings, as `--Ferry:Name=value` arguments.</param>
+    public static async Task<ServedFerry> StartAsync(int workers = 2, X509Certificate2? tls = null, params string[] settings)
     {
         var data = Directory.CreateTempSubdirectory("ferry-cli-served-").FullName;
         var port = LoopbackPort.Free();
@@ -52,6 +53,7 @@ internal sealed class ServedFerry : IAsyncDisposable
             "serve", $"--Ferry:Listen={(tls is null ? "http" : "https")}://127.0.0.1:{port}", $"--Ferry:DataDirectory={data}", $"--Ferry:AdminKey={adminKey}",
             "--Ferry:AllowPrivateNetworks=true", $"--Ferry:Workers={workers.ToString(CultureInfo.InvariantCulture)}",
         ];
+        args.AddRange(settings);
         if (tls is not null)
         {
             await File.WriteAllTextAsync(Path.Combine(data, "tls.crt"), tls.ExportCertificatePem());
@@ -94,8 +96,8 @@ internal sealed class ServedFerry : IAsyncDisposable
         }
     }
 
-    /// <summary>An SFTP endpoint on the rig's ed25519 user, rooted at <paramref name="basePath"/>; returns its id.</summary>
-    public async Task<string> RegisterSftpAsync(SftpServer sftp, string name, string basePath)
+    /// <summary>An SFTP endpoint on the rig's ed25519 user, rooted at <paramref name="basePath"/> (through <paramref name="port"/>, a proxy, if given); returns its id.</summary>
+    public async Task<string> RegisterSftpAsync(SftpServer sftp, string name, string basePath, int? port = null)
     {
         using var client = new HttpClient(Handler(_tls)) { BaseAddress = Url };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
@@ -103,7 +105,7 @@ internal sealed class ServedFerry : IAsyncDisposable
         {
             name,
             type = "sftp",
-            sftp = new { host = sftp.Host, port = sftp.Port, username = sftp.Ed25519User, base_path = basePath, host_key_sha256 = sftp.HostKey },
+            sftp = new { host = sftp.Host, port = port ?? sftp.Port, username = sftp.Ed25519User, base_path = basePath, host_key_sha256 = sftp.HostKey },
             credentials = new { private_key = await File.ReadAllTextAsync(sftp.Ed25519KeyPath) },
         });
         var text = await response.Content.ReadAsStringAsync();

@@ -103,10 +103,19 @@ internal static class JobsCommand
         var id = parse.GetRequiredValue(JobId);
         var deadline = parse.GetValue(Timeout) is { } seconds ? DateTimeOffset.UtcNow.AddSeconds(seconds) : DateTimeOffset.MaxValue;
         string? last = null;
+        ProgressDto? seen = null;
+        var rate = "";
         while (true)
         {
             var job = (await GetAsync(api, id, cancellationToken)).Value;
+            if (job.Progress is { } saved && (seen is null || saved.AsOf > seen.AsOf))
+            {
+                rate = Rate(seen, saved);
+                seen = saved;
+            }
+
             var line = $"{job.JobId}: {job.Status}" + (job.AttemptCount > 0 ? $", attempt {job.AttemptCount}" : "") +
+                       (job.Progress is { } p ? ", " + p.Describe() + rate : "") +
                        (job.Status == "RUNNING" && job.NextAttemptAt is { } next && next > DateTimeOffset.UtcNow ? $", next try at {JobOutput.Time(next)}" : "");
             if (line != last)
             {
@@ -129,6 +138,12 @@ internal static class JobsCommand
             await Task.Delay(WatchInterval, cancellationToken);
         }
     }
+
+    /// <summary>The rate between two saved progress points, when the second is further on.</summary>
+    private static string Rate(ProgressDto? before, ProgressDto now) =>
+        before is not null && now.AsOf > before.AsOf && now.BytesAtTarget > before.BytesAtTarget
+            ? ", " + Units.Rate((now.BytesAtTarget - before.BytesAtTarget) / (now.AsOf - before.AsOf).TotalSeconds)
+            : "";
 
     /// <summary>cancel or redrive: prints the job the server answers with (for a re-drive, the new job).</summary>
     private static async Task<int> ActAsync(FerryApi api, ParseResult parse, string action, CancellationToken cancellationToken)

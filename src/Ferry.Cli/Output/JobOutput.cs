@@ -43,6 +43,7 @@ internal static class JobOutput
         Line("finished", j.FinishedAt is { } f ? Time(f) : null);
         Line("took", j.DurationSeconds is { } d ? $"{d:0.0} s" + (j.BytesPerSecond is { } r ? $" ({Units.Rate(r)})" : "") : null);
         Line("next try", j.NextAttemptAt is { } n ? Time(n) : null);
+        Line("progress", j.Progress is { } p ? $"{p.Describe()}, as of {Time(p.AsOf)}" : null);
         Line("error", Error(j.ErrorCode, j.ErrorMessage));
         if (j.Attempts is { Count: > 0 } attempts)
         {

@@ -14,9 +14,17 @@ internal sealed record AttemptDto(
 internal sealed record JobDto(
     string JobId, string Status, string FlowType, LocationDto Source, LocationDto Target, string? BatchId, string? RedriveOf, int AttemptCount,
     IReadOnlyList<AttemptDto>? Attempts, long? Bytes, string? Sha256, string? ErrorCode, string? ErrorMessage, DateTimeOffset CreatedAt,
-    DateTimeOffset? FinishedAt, double? DurationSeconds, double? BytesPerSecond, DateTimeOffset? NextAttemptAt, bool? Pruned)
+    DateTimeOffset? FinishedAt, double? DurationSeconds, double? BytesPerSecond, DateTimeOffset? NextAttemptAt, bool? Pruned, ProgressDto? Progress)
 {
     public bool IsFinished => Status is "SUCCEEDED" or "FAILED" or "CANCELLED";
+}
+
+/// <summary>An unfinished job's progress as its worker last saved it: bytes the target holds, of the file's size.</summary>
+internal sealed record ProgressDto(long BytesAtTarget, long TotalBytes, DateTimeOffset AsOf)
+{
+    public string Describe() =>
+        $"{Output.Units.Bytes(BytesAtTarget)} of {Output.Units.Bytes(TotalBytes)} at the target" +
+        (TotalBytes > 0 ? System.FormattableString.Invariant($" ({100.0 * BytesAtTarget / TotalBytes:0}%)") : "");
 }
 
 internal sealed record JobPageDto(IReadOnlyList<JobDto> Jobs, string? NextCursor);

@@ -18,11 +18,24 @@ internal sealed record PolicyView(
             p.AfterSuccess.Kind == SourceActionKind.None ? null : Transfers.AfterSuccessView.From(p.AfterSuccess));
 }
 
+/// <summary>
+/// How far an unfinished job's transfer has got, from the checkpoint its worker saves with each
+/// lease renewal (every third of Ferry:LeaseSeconds): the bytes the target has confirmed holding,
+/// a lower bound that moves in steps (8 MiB for SFTP part files, a part for S3 uploads).
+/// <paramref name="AsOf"/> is when the worker saved it. Transfers that take no checkpoints (a
+/// single PUT, a server-side copy) show none.
+/// </summary>
+internal sealed record ProgressView(long BytesAtTarget, long TotalBytes, DateTimeOffset AsOf)
+{
+    public static ProgressView? Of(TransferJob j) =>
+        !j.IsTerminal && TransferCheckpoint.Parse(j.Checkpoint) is { } c ? new ProgressView(c.Write?.Offset ?? 0, c.Source.Size, j.UpdatedAt) : null;
+}
+
 internal sealed record JobView(
     string JobId, string Status, string FlowType, LocationView Source, LocationView Target, string? BatchId, string? RedriveOf,
     int AttemptCount, IReadOnlyList<AttemptView>? Attempts, long? Bytes, string? Sha256, string? ErrorCode, string? ErrorMessage,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, double? DurationSeconds,
-    double? BytesPerSecond, DateTimeOffset? NextAttemptAt, string? ExecutionRegion, PolicyView Policy, bool? Pruned = null)
+    double? BytesPerSecond, DateTimeOffset? NextAttemptAt, string? ExecutionRegion, PolicyView Policy, bool? Pruned = null, ProgressView? Progress = null)
 {
     public static string StatusName(JobStatus s) => s.ToString().ToUpperInvariant();
 
@@ -37,7 +50,7 @@ internal sealed record JobView(
         return new JobView(j.JobId, StatusName(j.Status), j.FlowType, new(j.SourceEndpointId, j.SourcePath), new(j.TargetEndpointId, j.TargetPath),
             j.BatchId, j.RedriveOf, j.Attempts, attempts, j.Bytes, j.Sha256, j.ErrorCode, j.ErrorMessage, j.CreatedAt, j.UpdatedAt, started, finished,
             duration, duration > 0 && j.Status == JobStatus.Succeeded ? j.Bytes / duration : null, j.IsTerminal ? null : j.NextAttemptAt, j.ExecutionRegion,
-            PolicyView.From(p));
+            PolicyView.From(p), Progress: ProgressView.Of(j));
     }
 
     /// <summary>

@@ -80,7 +80,7 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
 
         await using var reopened = await SqliteDatabase.OpenAsync(FilePath, default);
         var tenants = new SqliteTenantStore(reopened);
-        var (reader, _) = ApiKey.Issue("acme", "dashboard", T0, ApiKeyScope.Read);
+        var (reader, _) = ApiKey.Issue("acme", "dashboard", T0.AddMinutes(1), ApiKeyScope.Read); // listed after the old key
         await tenants.CreateApiKeyAsync(reader, default);
 
         Assert.Equal(SqliteDatabase.SchemaVersion, Convert.ToInt32(Scalar("PRAGMA user_version;")));

@@ -47,12 +47,24 @@ public sealed class FerryOptionsTests
         Assert.Contains(setting, problem);
     }
 
+    [Theory]
+    [InlineData(90, 90, "must be more than Ferry:JobRetentionDays (90)")]
+    [InlineData(0, 365, "Ferry:JobRetentionDays is 0")]
+    [InlineData(90, -1, "FERRY__PRUNEDJOBRETENTIONDAYS")]
+    public void PrunedJobRetention_NotOutlivingTheJobs_IsRefused(int jobDays, int prunedDays, string reason)
+    {
+        var problem = Assert.Single(new FerryOptions { JobRetentionDays = jobDays, PrunedJobRetentionDays = prunedDays }.Validate());
+
+        Assert.Contains(reason, problem);
+        Assert.Empty(new FerryOptions { JobRetentionDays = jobDays == 0 ? 30 : jobDays, PrunedJobRetentionDays = 3650 }.Validate());
+    }
+
     [Fact]
     public void Retention_ByDefault_KeepsJobs90DaysAndEveryAuditEntry()
     {
         var options = new FerryOptions();
 
-        Assert.Equal((90, 0), (options.JobRetentionDays, options.AuditRetentionDays));
+        Assert.Equal((90, 0, 0), (options.JobRetentionDays, options.AuditRetentionDays, options.PrunedJobRetentionDays));
         Assert.Empty(options.Validate());
     }
 

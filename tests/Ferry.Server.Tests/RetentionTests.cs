@@ -66,6 +66,41 @@ public sealed class RetentionTests(Rig rig)
         Assert.Equal(0, (await rig.S3.Client.ListObjectsV2Async(new() { BucketName = bucket, Prefix = "in/old.csv" })).KeyCount ?? 0);
     }
 
+    [Fact]
+    public async Task APrunedJobsRecordPastItsRetention_IsForgotten_AndItsFileIsSentAgain()
+    {
+        await using var server = new ServerProcess(new Dictionary<string, string> { ["FERRY__JOBRETENTIONDAYS"] = "30", ["FERRY__PRUNEDJOBRETENTIONDAYS"] = "365" });
+        await server.StartAsync();
+        using var client = await FerryClient.NewCustomerAsync(server);
+        var dir = SftpServer.NewDirectory(rig.Sftp.Ed25519Base, rig.Sftp.Ed25519User);
+        await RandomData.WriteFileAsync(Path.Combine(dir, "ancient.csv"), 3_000, seed: 83);
+        var bucket = await rig.S3.NewBucketAsync();
+        var src = await client.RegisterSftpAsync(rig.Sftp, dir);
+        var dst = await client.RegisterS3Async(rig.S3, bucket);
+        var ancient = await TransferAsync(client, src, "ancient.csv", dst);
+        Assert.Equal(0, await server.StopAsync(TimeSpan.FromSeconds(30)));
+
+        // 400 days pass: past the job's 30 days and its record's 365.
+        Assert.Equal(1, await server.ChangeStoreAsync("UPDATE jobs SET updated_at = updated_at - $d * 400 WHERE job_id = $id", ("$d", Day), ("$id", ancient)));
+        await server.StartAsync();
+
+        await Eventually.TrueAsync(async () => (await client.GetAsync($"v1/jobs/{ancient}")).Status == HttpStatusCode.NotFound,
+            "the sweep at start did not forget the job finished 400 days ago", TimeSpan.FromSeconds(30));
+        using var scraper = new HttpClient { BaseAddress = server.BaseAddress };
+        var metrics = await scraper.GetStringAsync("metrics");
+        Assert.Equal(1, PrometheusPage.Value(metrics, "ferry_retention_removed_total", "kind=\"job\""));
+        Assert.Equal(1, PrometheusPage.Value(metrics, "ferry_retention_removed_total", "kind=\"pruned_record\""));
+
+        // The file still sits at the source, unchanged: it counts as never transferred now.
+        await rig.S3.Client.DeleteObjectAsync(bucket, "in/ancient.csv");
+        var again = await client.TransferAsync(src, "ancient.csv", dst, "in/ancient.csv");
+        Assert.True(again.Status == HttpStatusCode.Created, again.Text);
+        var sentAgain = again.Body.GetProperty("jobs")[0].GetProperty("job_id").GetString()!;
+        Assert.NotEqual(ancient, sentAgain);
+        Assert.Equal("SUCCEEDED", (await client.WaitForJobAsync(sentAgain)).GetProperty("status").GetString());
+        Assert.Equal(1, (await rig.S3.Client.ListObjectsV2Async(new() { BucketName = bucket, Prefix = "in/ancient.csv" })).KeyCount ?? 0);
+    }
+
     private static async Task<string> TransferAsync(FerryClient client, string src, string name, string dst)
     {
         var reply = await client.TransferAsync(src, name, dst, "in/" + name);

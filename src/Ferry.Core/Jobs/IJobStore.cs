@@ -69,6 +69,13 @@ public interface IJobStore
 
     /// <summary>The record of a pruned job of the customer's, or null (never existed, another customer's, or not pruned).</summary>
     Task<PrunedJob?> GetPrunedAsync(string customerId, string jobId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes up to <paramref name="limit"/> records of pruned jobs that finished before
+    /// <paramref name="finishedBefore"/>, oldest first; returns how many went. Their idempotency
+    /// keys are free again: a file still at its source, unchanged, is transferred again when next asked for.
+    /// </summary>
+    Task<int> ForgetPrunedAsync(DateTimeOffset finishedBefore, int limit, CancellationToken cancellationToken);
 }
 
 /// <param name="Pruned">The key belonged to a job the retention has removed: <paramref name="Job"/> is the submitted job under that job's id, status and finish time.</param>

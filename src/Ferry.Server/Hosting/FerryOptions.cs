@@ -65,6 +65,14 @@ public sealed class FerryOptions
     /// </summary>
     public int JobRetentionDays { get; set; } = 90;
 
+    /// <summary>
+    /// Days (from its finish) the small record a pruned job leaves is kept; 0 (the default) keeps
+    /// them all. Past it the job's file counts as never transferred: one still at its source,
+    /// unchanged, is sent again when a schedule next sees it or a request names it. Must exceed
+    /// <see cref="JobRetentionDays"/>.
+    /// </summary>
+    public int PrunedJobRetentionDays { get; set; }
+
     /// <summary>Days audit entries are kept; 0 (the default) keeps them all. Set it from your audit policy.</summary>
     public int AuditRetentionDays { get; set; }
 
@@ -131,6 +139,14 @@ public sealed class FerryOptions
         Check(problems, LeftoverRetrySeconds, 1, 3600, "LeftoverRetrySeconds");
         Check(problems, JobRetentionDays, 0, 36_500, "JobRetentionDays");
         Check(problems, AuditRetentionDays, 0, 36_500, "AuditRetentionDays");
+        Check(problems, PrunedJobRetentionDays, 0, 36_500, "PrunedJobRetentionDays");
+        if (PrunedJobRetentionDays > 0 && (JobRetentionDays == 0 || PrunedJobRetentionDays <= JobRetentionDays))
+        {
+            problems.Add(JobRetentionDays == 0
+                ? "Ferry:PrunedJobRetentionDays (FERRY__PRUNEDJOBRETENTIONDAYS) is set but Ferry:JobRetentionDays is 0: no job is pruned, so there are no records to forget"
+                : $"Ferry:PrunedJobRetentionDays (FERRY__PRUNEDJOBRETENTIONDAYS) must be more than Ferry:JobRetentionDays ({JobRetentionDays}): a pruned job's record outlives the job");
+        }
+
         if (OtlpEndpoint is { Length: > 0 } otlp
             && (!Uri.TryCreate(otlp, UriKind.Absolute, out var collector) || collector.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(collector.UserInfo)))
         {

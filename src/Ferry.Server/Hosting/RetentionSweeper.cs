@@ -11,7 +11,8 @@ namespace Ferry.Server.Hosting;
 /// <see cref="FerryOptions.JobRetentionDays"/> ago go with their history (each leaves a pruned
 /// record, so its file is still not transferred again), so do the event sequencers of objects
 /// that had no event for as long, and audit entries older than
-/// <see cref="FerryOptions.AuditRetentionDays"/> go when that is set. Runs at start and then hourly,
+/// <see cref="FerryOptions.AuditRetentionDays"/> go when that is set, as do the pruned jobs' records
+/// past <see cref="FerryOptions.PrunedJobRetentionDays"/>. Runs at start and then hourly,
 /// in rounds of a few hundred with a pause between them, so the API's writes are never held up
 /// behind a long delete. Several processes sharing a store may all run it: a job or entry goes once.
 /// </summary>
@@ -50,16 +51,25 @@ internal sealed class RetentionSweeper(
         var now = time.GetUtcNow();
         var prunedJobs = options.JobRetentionDays == 0 ? 0
             : await InRoundsAsync(n => jobs.PruneFinishedAsync(now.AddDays(-options.JobRetentionDays), n, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var forgotten = options.PrunedJobRetentionDays == 0 ? 0
+            : await InRoundsAsync(n => jobs.ForgetPrunedAsync(now.AddDays(-options.PrunedJobRetentionDays), n, cancellationToken), cancellationToken).ConfigureAwait(false);
         var prunedSequencers = options.JobRetentionDays == 0 ? 0
             : await InRoundsAsync(n => triggers.PruneSequencersAsync(now.AddDays(-options.JobRetentionDays), n, cancellationToken), cancellationToken).ConfigureAwait(false);
         var prunedEntries = options.AuditRetentionDays == 0 ? 0
             : await InRoundsAsync(n => audit.PruneAsync(now.AddDays(-options.AuditRetentionDays), n, cancellationToken), cancellationToken).ConfigureAwait(false);
         metrics.Removed("job", prunedJobs);
+        metrics.Removed("pruned_record", forgotten);
         metrics.Removed("sequencer", prunedSequencers);
         metrics.Removed("audit_entry", prunedEntries);
         if (prunedJobs > 0)
         {
             logger.LogInformation("Retention removed {Count} jobs finished more than {Days} days ago", prunedJobs, options.JobRetentionDays);
+        }
+
+        if (forgotten > 0)
+        {
+            logger.LogInformation("Retention forgot {Count} jobs finished more than {Days} days ago: their files count as never transferred", forgotten,
+                options.PrunedJobRetentionDays);
         }
 
         if (prunedSequencers > 0)

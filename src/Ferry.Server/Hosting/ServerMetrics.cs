@@ -23,12 +23,12 @@ internal sealed class ServerMetrics : IDisposable
         }
 
         _rateLimited = _meter.CreateCounter<long>("ferry.api.rate_limited", "{request}", "Requests refused with 429 because their API key was over Ferry:RateLimitPerSecond");
-        _pruned = _meter.CreateCounter<long>("ferry.retention.removed", "{record}", "Finished jobs, event sequencers and audit entries removed by the retention");
+        _pruned = _meter.CreateCounter<long>("ferry.retention.removed", "{record}", "Finished jobs, their pruned records, event sequencers and audit entries removed by the retention");
     }
 
     public void RateLimited(string customerId) => _rateLimited.Add(1, new KeyValuePair<string, object?>("customer_id", customerId));
 
-    /// <param name="kind">job, sequencer or audit_entry.</param>
+    /// <param name="kind">job, pruned_record, sequencer or audit_entry.</param>
     public void Removed(string kind, int count)
     {
         if (count > 0)

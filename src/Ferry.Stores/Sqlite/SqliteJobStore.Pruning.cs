@@ -50,6 +50,12 @@ public sealed partial class SqliteJobStore
             return finished.Count;
         }, cancellationToken);
 
+    public Task<int> ForgetPrunedAsync(DateTimeOffset finishedBefore, int limit, CancellationToken cancellationToken) =>
+        _database.WriteAsync((c, tx) => SqliteCommands.RunAsync(c, tx, """
+            DELETE FROM pruned_jobs WHERE job_id IN
+                (SELECT job_id FROM pruned_jobs WHERE finished_at < $before ORDER BY finished_at LIMIT $limit)
+            """, cancellationToken, ("$before", Ms(finishedBefore)), ("$limit", Math.Clamp(limit, 1, 10_000))), cancellationToken);
+
     public async Task<PrunedJob?> GetPrunedAsync(string customerId, string jobId, CancellationToken cancellationToken) =>
         (await _database.QueryAsync($"SELECT {PrunedColumns} FROM pruned_jobs WHERE job_id = $id AND customer_id = $c",
             ReadPruned, cancellationToken, ("$id", jobId), ("$c", customerId)).ConfigureAwait(false)).FirstOrDefault();

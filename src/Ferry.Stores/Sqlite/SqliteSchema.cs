@@ -76,6 +76,7 @@ internal static class SqliteSchema
             finished_at INTEGER NOT NULL,
             UNIQUE (customer_id, idempotency_key)
         ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS pruned_jobs_finished ON pruned_jobs (finished_at);
         CREATE TABLE IF NOT EXISTS customers (
             customer_id TEXT PRIMARY KEY,
             name TEXT NOT NULL,

@@ -93,4 +93,29 @@ public abstract partial class JobStoreConformanceTests
         Assert.Equal(1, await store.PruneFinishedAsync(T0.AddDays(1), 2, default));
         Assert.Equal(0, await store.PruneFinishedAsync(T0.AddDays(1), 2, default));
     }
+
+    [Fact]
+    public async Task ForgetPruned_DropsTheRecordsOfJobsFinishedBeforeTheCutoff_OldestFirst_FreeingTheirKeys()
+    {
+        var store = await OpenStoreAsync();
+        var oldest = await FinishAsync(store, NewJob(key: "k-" + Guid.NewGuid()), T0, JobStatus.Succeeded);
+        var old = await FinishAsync(store, NewJob(key: "k-" + Guid.NewGuid()), T0.AddHours(1), JobStatus.Failed);
+        var newer = await FinishAsync(store, NewJob(key: "k-" + Guid.NewGuid()), T0.AddDays(10), JobStatus.Succeeded);
+        Assert.Equal(3, await store.PruneFinishedAsync(T0.AddDays(20), 100, default));
+
+        Assert.Equal(1, await (await OpenStoreAsync()).ForgetPrunedAsync(T0.AddDays(5), 1, default));
+        Assert.Null(await store.GetPrunedAsync(oldest.CustomerId, oldest.JobId, default)); // the oldest went first
+        Assert.NotNull(await store.GetPrunedAsync(old.CustomerId, old.JobId, default));
+        Assert.Equal(1, await store.ForgetPrunedAsync(T0.AddDays(5), 10, default));
+        Assert.Equal(0, await store.ForgetPrunedAsync(T0.AddDays(5), 10, default));
+
+        Assert.Null(await store.GetPrunedAsync(old.CustomerId, old.JobId, default));
+        Assert.NotNull(await store.GetPrunedAsync(newer.CustomerId, newer.JobId, default));
+        var keys = await store.FindExistingKeysAsync("acme", [oldest.IdempotencyKey, newer.IdempotencyKey], default);
+        Assert.Equal([newer.IdempotencyKey], keys);
+        var again = NewJob(key: oldest.IdempotencyKey, at: T0.AddDays(400));
+        var creation = await store.CreateAsync(again, JobStateMachine.Created(again, "schedule"), default);
+        Assert.True(creation.Created); // the file is transferred again, as the operator chose
+        Assert.False(creation.Pruned);
+    }
 }

@@ -166,6 +166,7 @@ public sealed class RemoteCommandsTests(Rig rig) : IAsyncLifetime
         await _server.RegisterSftpAsync(rig.Sftp, "twin", _inbox);
 
         var endpoints = await Ferry("endpoints", "list");
+        var endpointsJson = await Ferry("endpoints", "list", "--json");
         var noColon = await Ferry("transfer", "partner", "twin:x");
         var absolute = await Ferry("transfer", "partner:/etc/passwd", $"{id}:x");
         var ambiguous = await Ferry("transfer", "partner:a", "twin:x");
@@ -176,6 +177,14 @@ public sealed class RemoteCommandsTests(Rig rig) : IAsyncLifetime
 
         Assert.Equal(0, endpoints.ExitCode);
         Assert.Matches($@"\n{id} +partner +sftp +ACTIVE +sftp://{rig.Sftp.Ed25519User}@", endpoints.Stdout);
+        using (var listed = JsonDocument.Parse(endpointsJson.Stdout))
+        {
+            // The server's JSON, with fields the command itself does not model (created_at).
+            var all = listed.RootElement.GetProperty("endpoints").EnumerateArray().ToList();
+            Assert.Equal(3, all.Count);
+            Assert.All(all, e => Assert.Equal(JsonValueKind.String, e.GetProperty("created_at").ValueKind));
+        }
+
         Assert.Equal((2, "ferry: source: 'partner' is not ENDPOINT:PATH (an endpoint id or name, a colon, a path under its base)\n"), (noColon.ExitCode, noColon.Stderr));
         Assert.Equal(2, absolute.ExitCode);
         Assert.Contains("source.path", absolute.Stderr);

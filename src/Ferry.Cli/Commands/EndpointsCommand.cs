@@ -24,20 +24,15 @@ internal static class EndpointsCommand
 
     private static async Task<int> ListAsync(FerryApi api, ParseResult parse, CancellationToken cancellationToken)
     {
-        var endpoints = new List<EndpointDto>();
-        await foreach (var e in EndpointReference.ListAllAsync(api, cancellationToken))
-        {
-            endpoints.Add(e);
-        }
-
+        var endpoints = await EndpointReference.ListAllAsync(api, cancellationToken);
         if (parse.GetValue(RemoteCommand.Json))
         {
-            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new EndpointPageDto(endpoints, null), RemoteJson.Default.EndpointPageDto));
+            Console.WriteLine(endpoints.Json("endpoints"));
             return ExitCodes.Ok;
         }
 
         var table = new PlainTable("ENDPOINT", "NAME", "TYPE", "STATUS", "WHERE");
-        foreach (var e in endpoints)
+        foreach (var e in endpoints.Items)
         {
             table.Add(e.EndpointId, e.Name, e.Type, e.Status, Where(e));
         }

@@ -45,20 +45,8 @@ internal static class JobsCommand
     }
 
     /// <summary>Every job the query finds, following the cursor.</summary>
-    public static async Task<List<JobDto>> ListAllAsync(FerryApi api, string query, CancellationToken cancellationToken)
-    {
-        var jobs = new List<JobDto>();
-        string? cursor = null;
-        do
-        {
-            var page = await api.GetAsync($"v1/jobs?{query}&limit=1000" + (cursor is null ? "" : "&cursor=" + RemoteCommand.Escape(cursor)), RemoteJson.Default.JobPageDto,
-                cancellationToken);
-            jobs.AddRange(page.Value.Jobs);
-            cursor = page.Value.NextCursor;
-        }
-        while (cursor is not null);
-        return jobs;
-    }
+    public static Task<Listing<JobDto>> ListAllAsync(FerryApi api, string query, CancellationToken cancellationToken) =>
+        Listing<JobDto>.AllAsync(api, "v1/jobs?" + query, "jobs", RemoteJson.Default.JobPageDto, p => p.Jobs, p => p.NextCursor, cancellationToken);
 
     private static async Task<int> ListAsync(FerryApi api, ParseResult parse, CancellationToken cancellationToken)
     {

@@ -33,6 +33,14 @@ internal static class TransferCommand
         {
             Source, Target, Overwrite, Verify, MaxAttempts, IdempotencyKey, Wait, Timeout, RemoteCommand.Json, ServerConnection.Server, ServerConnection.ApiKeyFile,
         };
+        IdempotencyKey.Validators.Add(r =>
+        {
+            // The server's rule; checked here too, because a line break cannot even be sent in a header.
+            if (r.GetValueOrDefault<string?>() is { } key && (key.Length is 0 or > 255 || key.Any(c => c is < '!' or > '~')))
+            {
+                r.AddError("--idempotency-key must be 1-255 visible ASCII characters (no spaces)");
+            }
+        });
         Timeout.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int?>() is < 1)
@@ -92,12 +100,12 @@ internal static class TransferCommand
         if (json)
         {
             var jobs = await JobsCommand.ListAllAsync(api, $"batch_id={RemoteCommand.Escape(batch.BatchId)}", cancellationToken);
-            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new JobPageDto(jobs, null), RemoteJson.Default.JobPageDto));
+            Console.WriteLine(jobs.Json("jobs"));
         }
         else if (notSucceeded > 0)
         {
             var jobs = await JobsCommand.ListAllAsync(api, $"batch_id={RemoteCommand.Escape(batch.BatchId)}", cancellationToken);
-            Console.Write(JobOutput.Table(jobs.Where(j => j.Status != "SUCCEEDED")));
+            Console.Write(JobOutput.Table(jobs.Items.Where(j => j.Status != "SUCCEEDED")));
         }
 
         if (batch.Unfinished > 0)

@@ -31,14 +31,7 @@ internal sealed record EndpointReference(string Endpoint, string Path)
             return Endpoint;
         }
 
-        var matches = new List<EndpointDto>();
-        await foreach (var endpoint in ListAllAsync(api, cancellationToken))
-        {
-            if (string.Equals(endpoint.Name, Endpoint, StringComparison.Ordinal))
-            {
-                matches.Add(endpoint);
-            }
-        }
+        var matches = (await ListAllAsync(api, cancellationToken)).Items.Where(e => string.Equals(e.Name, Endpoint, StringComparison.Ordinal)).ToList();
 
         return matches.Count switch
         {
@@ -48,20 +41,6 @@ internal sealed record EndpointReference(string Endpoint, string Path)
         };
     }
 
-    public static async IAsyncEnumerable<EndpointDto> ListAllAsync(FerryApi api, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        string? cursor = null;
-        do
-        {
-            var page = await api.GetAsync("v1/endpoints?limit=1000" + (cursor is null ? "" : "&cursor=" + RemoteCommand.Escape(cursor)), RemoteJson.Default.EndpointPageDto,
-                cancellationToken);
-            foreach (var e in page.Value.Endpoints)
-            {
-                yield return e;
-            }
-
-            cursor = page.Value.NextCursor;
-        }
-        while (cursor is not null);
-    }
+    public static Task<Listing<EndpointDto>> ListAllAsync(FerryApi api, CancellationToken cancellationToken) =>
+        Listing<EndpointDto>.AllAsync(api, "v1/endpoints", "endpoints", RemoteJson.Default.EndpointPageDto, p => p.Endpoints, p => p.NextCursor, cancellationToken);
 }

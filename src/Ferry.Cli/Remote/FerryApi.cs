@@ -20,9 +20,9 @@ internal sealed class FerryApi : IDisposable
 
     private readonly HttpClient _http;
 
-    public FerryApi(ServerConnection connection, HttpMessageHandler? handler = null)
+    public FerryApi(ServerConnection connection)
     {
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
+        _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
         {
             BaseAddress = connection.BaseAddress,
             Timeout = RequestTimeout,
@@ -61,19 +61,21 @@ internal sealed class FerryApi : IDisposable
     {
         using (request)
         {
-            HttpResponseMessage response;
+            HttpResponseMessage? response = null;
             string json;
             try
             {
                 response = await _http.SendAsync(request, cancellationToken);
                 json = await response.Content.ReadAsStringAsync(cancellationToken);
             }
-            catch (HttpRequestException e)
+            catch (Exception e) when (e is HttpRequestException or IOException)
             {
+                response?.Dispose();
                 throw RemoteException.Transient($"cannot reach the Ferry server at {BaseAddress}: {Reasons(e)}");
             }
             catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
+                response?.Dispose();
                 throw RemoteException.Transient($"the Ferry server at {BaseAddress} did not answer {request.Method} /{request.RequestUri} within {RequestTimeout.TotalSeconds:0} s");
             }
 

@@ -89,6 +89,7 @@ public sealed class RemoteCommandsTests(Rig rig) : IAsyncLifetime
 
         Assert.True(failed.ExitCode == 1, failed.Stdout + failed.Stderr);
         Assert.StartsWith("job_", jobId);
+        Assert.Contains($"{jobId}: FAILED, attempt 1", failed.Stderr); // one file: the job itself was followed
         Assert.Contains("FAILED", failed.Stdout);
         Assert.Contains("PERMISSION_DENIED", failed.Stdout);
         Assert.Equal(0, shown.ExitCode);
@@ -103,7 +104,7 @@ public sealed class RemoteCommandsTests(Rig rig) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task JobsWatch_ShowsALargeTransferGrowingAtTheTarget_UntilItSucceeds()
+    public async Task TransferWait_OfOneLargeFile_ShowsItGrowingAtTheTarget_UntilItSucceeds()
     {
         // A 6 s lease: the worker saves its checkpoint every 2 s; 40 MiB at 4 MiB/s takes about ten.
         await using var server = await ServedFerry.StartAsync(settings: "--Ferry:LeaseSeconds=6");
@@ -113,16 +114,15 @@ public sealed class RemoteCommandsTests(Rig rig) : IAsyncLifetime
         var sha = await RandomData.WriteFileAsync(Path.Combine(_inbox, "big.bin"), 40L * 1024 * 1024, seed: 8);
         SftpServer.Chown(_inbox, rig.Sftp.Ed25519User);
 
-        var submitted = await FerryProcess.RunAsync(["transfer", "partner:big.bin", "archive:big.bin", "--json"], server.Env);
-        using var json = JsonDocument.Parse(submitted.Stdout);
-        var jobId = json.RootElement.GetProperty("jobs")[0].GetProperty("job_id").GetString()!;
-        var watched = await FerryProcess.RunAsync(["jobs", "watch", jobId], server.Env);
+        var waited = await FerryProcess.RunAsync(["transfer", "partner:big.bin", "archive:big.bin", "--wait"], server.Env);
+        var jobId = System.Text.RegularExpressions.Regex.Match(waited.Stderr, "job_[0-9a-f]+").Value;
+        var shown = await FerryProcess.RunAsync(["jobs", "show", jobId], server.Env);
 
-        Assert.True(watched.ExitCode == 0, watched.Stdout + watched.Stderr);
-        Assert.Matches($@"{jobId}: RUNNING, attempt 1, [0-9.]+ MiB of 40 MiB at the target \([0-9]+%\)", watched.Stderr);
-        Assert.Contains($"{jobId}: SUCCEEDED", watched.Stderr);
-        Assert.Contains("status:      SUCCEEDED", watched.Stdout);
-        Assert.Contains(sha, watched.Stdout);
+        Assert.True(waited.ExitCode == 0, waited.Stdout + waited.Stderr);
+        Assert.Matches($@"{jobId}: RUNNING, attempt 1, [0-9.]+ MiB of 40 MiB at the target \([0-9]+%\)", waited.Stderr);
+        Assert.Contains($"{jobId}: SUCCEEDED", waited.Stderr);
+        Assert.Contains("status:      SUCCEEDED", shown.Stdout);
+        Assert.Contains(sha, shown.Stdout);
         Assert.Equal(sha, await RandomData.Sha256OfFileAsync(Path.Combine(_archive, "big.bin")));
     }
 

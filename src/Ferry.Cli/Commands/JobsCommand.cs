@@ -16,9 +16,6 @@ internal static class JobsCommand
     private static readonly Option<string?> Cursor = new("--cursor") { Description = "Continue a list where the previous one stopped" };
     private static readonly Option<int?> Timeout = new("--timeout") { Description = "Give up watching after this many seconds (exit 3; the job carries on)" };
 
-    /// <summary>How often `watch` reads the job.</summary>
-    private static readonly TimeSpan WatchInterval = TimeSpan.FromSeconds(1);
-
     public static Command Create()
     {
         Limit.Validators.Add(r =>
@@ -88,50 +85,17 @@ internal static class JobsCommand
 
     private static async Task<int> WatchAsync(FerryApi api, ParseResult parse, CancellationToken cancellationToken)
     {
-        var id = parse.GetRequiredValue(JobId);
-        var deadline = parse.GetValue(Timeout) is { } seconds ? DateTimeOffset.UtcNow.AddSeconds(seconds) : DateTimeOffset.MaxValue;
-        string? last = null;
-        ProgressDto? seen = null;
-        var rate = "";
-        while (true)
+        var timeout = parse.GetValue(Timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+        var job = await JobWatch.UntilFinishedAsync(api, parse.GetRequiredValue(JobId), timeout, line => Console.Error.WriteLine(line), cancellationToken);
+        if (!job.IsFinished)
         {
-            var job = (await GetAsync(api, id, cancellationToken)).Value;
-            if (job.Progress is { } saved && (seen is null || saved.AsOf > seen.AsOf))
-            {
-                rate = Rate(seen, saved);
-                seen = saved;
-            }
-
-            var line = $"{job.JobId}: {job.Status}" + (job.AttemptCount > 0 ? $", attempt {job.AttemptCount}" : "") +
-                       (job.Progress is { } p ? ", " + p.Describe() + rate : "") +
-                       (job.Status == "RUNNING" && job.NextAttemptAt is { } next && next > DateTimeOffset.UtcNow ? $", next try at {JobOutput.Time(next)}" : "");
-            if (line != last)
-            {
-                await Console.Error.WriteLineAsync(line);
-                last = line;
-            }
-
-            if (job.IsFinished)
-            {
-                Console.Write(JobOutput.Detail(job));
-                return job.Status == "SUCCEEDED" ? ExitCodes.Ok : ExitCodes.Permanent;
-            }
-
-            if (DateTimeOffset.UtcNow >= deadline)
-            {
-                await Console.Error.WriteLineAsync($"ferry: stopped watching; {job.JobId} is {job.Status} and carries on");
-                return ExitCodes.Transient;
-            }
-
-            await Task.Delay(WatchInterval, cancellationToken);
+            await Console.Error.WriteLineAsync($"ferry: stopped watching; {job.JobId} is {job.Status} and carries on");
+            return ExitCodes.Transient;
         }
-    }
 
-    /// <summary>The rate between two saved progress points, when the second is further on.</summary>
-    private static string Rate(ProgressDto? before, ProgressDto now) =>
-        before is not null && now.AsOf > before.AsOf && now.BytesAtTarget > before.BytesAtTarget
-            ? ", " + Units.Rate((now.BytesAtTarget - before.BytesAtTarget) / (now.AsOf - before.AsOf).TotalSeconds)
-            : "";
+        Console.Write(JobOutput.Detail(job));
+        return job.Status == "SUCCEEDED" ? ExitCodes.Ok : ExitCodes.Permanent;
+    }
 
     /// <summary>cancel or redrive: prints the job the server answers with (for a re-drive, the new job).</summary>
     private static async Task<int> ActAsync(FerryApi api, ParseResult parse, string action, CancellationToken cancellationToken)

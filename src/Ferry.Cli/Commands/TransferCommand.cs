@@ -83,6 +83,14 @@ internal static class TransferCommand
         }
 
         var timeout = parse.GetValue(Timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+        if (result.Jobs is [var only] && !json)
+        {
+            // One file: follow the job itself, so a large one shows how far it has got.
+            var job = await JobWatch.UntilFinishedAsync(api, only.JobId, timeout, line => Console.Error.WriteLine(line), cancellationToken);
+            return await ReportAsync(api, new BatchDto(result.BatchId, 1, job.IsFinished ? 0 : 1, new Dictionary<string, long> { [job.Status] = 1 }), json,
+                cancellationToken);
+        }
+
         var batch = await BatchWait.UntilFinishedAsync(api, result.BatchId, timeout, line => Console.Error.WriteLine(line), cancellationToken);
         return await ReportAsync(api, batch, json, cancellationToken);
     }

@@ -83,45 +83,57 @@ internal static class TransferCommand
         }
 
         var timeout = parse.GetValue(Timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
-        if (result.Jobs is [var only] && !json)
+        void Report(string line) => Console.Error.WriteLine(line);
+        Listing<JobDto> jobs;
+        if (result.Jobs is [var only])
         {
             // One file: follow the job itself, so a large one shows how far it has got.
-            var job = await JobWatch.UntilFinishedAsync(api, only.JobId, timeout, line => Console.Error.WriteLine(line), cancellationToken);
-            return await ReportAsync(api, new BatchDto(result.BatchId, 1, job.IsFinished ? 0 : 1, new Dictionary<string, long> { [job.Status] = 1 }), json,
-                cancellationToken);
+            var job = await JobWatch.UntilFinishedAsync(api, only.JobId, timeout, Report, cancellationToken);
+            var answer1 = await api.GetAsync($"v1/jobs/{RemoteCommand.Escape(job.JobId)}", RemoteJson.Default.JobDto, cancellationToken);
+            jobs = Listing<JobDto>.Of([(answer1.Value, answer1.Json)]);
+        }
+        else if (result.Existing == 0)
+        {
+            // All new: the request's batch holds exactly its jobs, and one long poll follows them all.
+            var batch = await BatchWait.UntilFinishedAsync(api, result.BatchId, timeout, Report, cancellationToken);
+            jobs = await JobsCommand.ListAllAsync(api, $"batch_id={RemoteCommand.Escape(batch.BatchId)}", cancellationToken);
+        }
+        else
+        {
+            // Some jobs existed (a rerun): they keep the batches that made them, so follow the jobs.
+            var raw = Listing<JobDto>.RawItems(answer.Json, "jobs");
+            jobs = await JobSetWait.UntilFinishedAsync(api, [.. result.Jobs.Zip(raw)], timeout, Report, cancellationToken);
         }
 
-        var batch = await BatchWait.UntilFinishedAsync(api, result.BatchId, timeout, line => Console.Error.WriteLine(line), cancellationToken);
-        return await ReportAsync(api, batch, json, cancellationToken);
+        return await ReportAsync(jobs, json);
     }
 
     private static string Summary(TransferResultDto r) =>
         string.Create(CultureInfo.InvariantCulture, $"batch {r.BatchId}: {r.Created} job{(r.Created == 1 ? "" : "s")} created, {r.Existing} already there\n");
 
     /// <summary>
-    /// After the wait: the jobs that did not succeed (all of them with --json), and the exit code:
-    /// 0 all SUCCEEDED, 1 some FAILED or CANCELLED, 3 still unfinished when the wait timed out.
+    /// After the wait: the jobs that did not succeed (every job, as the server shows them, with
+    /// --json), and the exit code: 0 all SUCCEEDED, 1 some FAILED or CANCELLED, 3 some still
+    /// unfinished when the wait timed out.
     /// </summary>
-    private static async Task<int> ReportAsync(FerryApi api, BatchDto batch, bool json, CancellationToken cancellationToken)
+    private static async Task<int> ReportAsync(Listing<JobDto> jobs, bool json)
     {
-        var notSucceeded = batch.Jobs - batch.ByStatus.GetValueOrDefault("SUCCEEDED");
         if (json)
         {
-            var jobs = await JobsCommand.ListAllAsync(api, $"batch_id={RemoteCommand.Escape(batch.BatchId)}", cancellationToken);
             Console.WriteLine(jobs.Json("jobs"));
         }
-        else if (notSucceeded > 0)
+        else if (jobs.Items.Any(j => j.Status != "SUCCEEDED"))
         {
-            var jobs = await JobsCommand.ListAllAsync(api, $"batch_id={RemoteCommand.Escape(batch.BatchId)}", cancellationToken);
             Console.Write(JobOutput.Table(jobs.Items.Where(j => j.Status != "SUCCEEDED")));
         }
 
-        if (batch.Unfinished > 0)
+        var unfinished = jobs.Items.Count(j => !j.IsFinished);
+        if (unfinished > 0)
         {
-            await Console.Error.WriteLineAsync($"ferry: stopped waiting with {batch.Unfinished} job(s) unfinished; they carry on ('ferry jobs list --batch {batch.BatchId}')");
+            await Console.Error.WriteLineAsync($"ferry: stopped waiting with {unfinished} job(s) unfinished; they carry on ('ferry jobs show JOB')");
             return ExitCodes.Transient;
         }
 
-        return notSucceeded == 0 ? ExitCodes.Ok : ExitCodes.Permanent;
+        return jobs.Items.All(j => j.Status == "SUCCEEDED") ? ExitCodes.Ok : ExitCodes.Permanent;
     }
 }

@@ -43,5 +43,5 @@ internal static class BatchWait
         string.Create(CultureInfo.InvariantCulture, $"batch {b.BatchId}: {b.Jobs - b.Unfinished} of {b.Jobs} finished (") +
         string.Join(", ", b.ByStatus.OrderBy(s => Order(s.Key)).Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key} {s.Value}"))) + ")";
 
-    private static int Order(string status) => Array.IndexOf(["SUCCEEDED", "FAILED", "CANCELLED", "VERIFYING", "RUNNING", "QUEUED", "RECEIVED"], status);
+    public static int Order(string status) => Array.IndexOf(["SUCCEEDED", "FAILED", "CANCELLED", "VERIFYING", "RUNNING", "QUEUED", "RECEIVED"], status);
 }

@@ -15,6 +15,26 @@ internal sealed class Listing<T>
 
     public List<T> Items { get; } = [];
 
+    /// <summary>A listing of items already at hand, each with the server's JSON for it.</summary>
+    public static Listing<T> Of(IEnumerable<(T Item, string Json)> items)
+    {
+        var listing = new Listing<T>();
+        foreach (var (item, json) in items)
+        {
+            listing.Items.Add(item);
+            listing._raw.Add(json);
+        }
+
+        return listing;
+    }
+
+    /// <summary>The items of a page or answer as the server sent them (its <paramref name="name"/> array).</summary>
+    public static List<string> RawItems(string json, string name)
+    {
+        using var document = JsonDocument.Parse(json);
+        return [.. document.RootElement.GetProperty(name).EnumerateArray().Select(e => e.GetRawText())];
+    }
+
     /// <summary>The server's form of the whole list: <c>{"name": [...], "next_cursor": null}</c>, as one page of it would be.</summary>
     public string Json(string name)
     {
@@ -35,8 +55,7 @@ internal sealed class Listing<T>
             var page = await api.GetAsync(path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "limit=1000" +
                 (cursor is null ? "" : "&cursor=" + RemoteCommand.Escape(cursor)), type, cancellationToken);
             listing.Items.AddRange(items(page.Value));
-            using var json = JsonDocument.Parse(page.Json);
-            listing._raw.AddRange(json.RootElement.GetProperty(name).EnumerateArray().Select(e => e.GetRawText()));
+            listing._raw.AddRange(RawItems(page.Json, name));
             cursor = next(page.Value);
         }
         while (cursor is not null);

@@ -90,6 +90,26 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task AVersion4Database_KeepsItsApiKeys_WithoutAnExpiry()
+    {
+        var db = await SqliteDatabase.OpenAsync(FilePath, default);
+        var (old, _) = ApiKey.Issue("acme", "ci", T0, ApiKeyScope.Transfer);
+        await new SqliteTenantStore(db).CreateApiKeyAsync(old, default);
+        await db.DisposeAsync();
+        // What a Ferry of session 18's morning left: scoped keys that never expire.
+        Execute(BeforeVersion5 + "PRAGMA user_version = 4;");
+
+        await using var reopened = await SqliteDatabase.OpenAsync(FilePath, default);
+        var tenants = new SqliteTenantStore(reopened);
+        var (temporary, _) = ApiKey.Issue("acme", "partner", T0, ApiKeyScope.Read, expiresAt: T0.AddDays(30));
+        await tenants.CreateApiKeyAsync(temporary, default);
+
+        Assert.Equal(SqliteDatabase.SchemaVersion, Convert.ToInt32(Scalar("PRAGMA user_version;")));
+        Assert.Equal((ApiKeyScope.Transfer, (DateTimeOffset?)null), (await tenants.FindApiKeyAsync(old.TokenHash, default)) is { } o ? (o.Scope, o.ExpiresAt) : default);
+        Assert.Equal(T0.AddDays(30), (await tenants.FindApiKeyAsync(temporary.TokenHash, default))!.ExpiresAt);
+    }
+
+    [Fact]
     public async Task AKeyWithAScopeThisFerryDoesNotKnow_ReadsAsReadOnly()
     {
         var db = await SqliteDatabase.OpenAsync(FilePath, default);
@@ -139,8 +159,11 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    /// <summary>Undoes what version 4 added, so a test's database is what a Ferry of version 3 wrote.</summary>
-    private const string BeforeVersion4 = "ALTER TABLE api_keys DROP COLUMN scope; ";
+    /// <summary>Undoes what version 5 added, so a test's database is what a Ferry of version 4 wrote.</summary>
+    private const string BeforeVersion5 = "ALTER TABLE api_keys DROP COLUMN expires_at; ";
+
+    /// <summary>Undoes what versions 4 and 5 added, so a test's database is what a Ferry of version 3 wrote.</summary>
+    private const string BeforeVersion4 = BeforeVersion5 + "ALTER TABLE api_keys DROP COLUMN scope; ";
 
     /// <summary>Undoes what versions 3 and 4 added, so a test's database is what an older Ferry wrote.</summary>
     private const string BeforeVersion3 = BeforeVersion4 + "DROP INDEX trigger_sequencers_seen; ALTER TABLE trigger_sequencers DROP COLUMN seen_at; ";

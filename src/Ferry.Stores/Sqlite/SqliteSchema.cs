@@ -89,7 +89,8 @@ internal static class SqliteSchema
             name TEXT NOT NULL,
             created_at INTEGER NOT NULL,
             revoked_at INTEGER,
-            scope TEXT NOT NULL DEFAULT 'full'
+            scope TEXT NOT NULL DEFAULT 'full',
+            expires_at INTEGER
         );
         CREATE TABLE IF NOT EXISTS endpoints (
             endpoint_id TEXT PRIMARY KEY,
@@ -203,7 +204,7 @@ internal static class SqliteSchema
     /// A new table needs no migration (<see cref="Create"/> runs on every open and makes what is
     /// missing) nor a new version (an older Ferry ignores it); a changed one needs both.
     /// </summary>
-    public const int Version = 4;
+    public const int Version = 5;
 
     /// <summary>The change that brings a database from version <c>index</c> to <c>index + 1</c>.</summary>
     public static readonly IReadOnlyList<string> Migrations =
@@ -229,6 +230,10 @@ internal static class SqliteSchema
         // 3 -> 4: API keys have a scope; the keys from before could do everything, and still can.
         // A Ferry of version 3 would let a read-only key do everything: it must refuse this database.
         "ALTER TABLE api_keys ADD COLUMN scope TEXT NOT NULL DEFAULT 'full';",
+
+        // 4 -> 5: API keys may expire; the keys from before do not. A Ferry of version 4 would
+        // accept an expired key: it must refuse this database.
+        "ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;",
     ];
 
     public const string JobColumns = """

@@ -7,7 +7,7 @@ namespace Ferry.Stores.Sqlite;
 /// <summary>Customers and API keys (by token hash) in the embedded database.</summary>
 public sealed class SqliteTenantStore(SqliteDatabase database) : ITenantStore
 {
-    private const string KeyColumns = "key_id, customer_id, name, token_hash, created_at, revoked_at, scope";
+    private const string KeyColumns = "key_id, customer_id, name, token_hash, created_at, revoked_at, scope, expires_at";
 
     public async Task<bool> CreateCustomerAsync(Customer customer, CancellationToken cancellationToken) =>
         await database.ExecuteAsync("INSERT INTO customers (customer_id, name, created_at) VALUES ($id, $name, $at) ON CONFLICT DO NOTHING",
@@ -21,8 +21,9 @@ public sealed class SqliteTenantStore(SqliteDatabase database) : ITenantStore
         await database.QueryAsync("SELECT customer_id, name, created_at FROM customers ORDER BY customer_id", ReadCustomer, cancellationToken).ConfigureAwait(false);
 
     public Task CreateApiKeyAsync(ApiKey key, CancellationToken cancellationToken) =>
-        database.ExecuteAsync($"INSERT INTO api_keys ({KeyColumns}) VALUES ($id, $c, $name, $hash, $at, NULL, $scope)", cancellationToken,
-            ("$id", key.KeyId), ("$c", key.CustomerId), ("$name", key.Name), ("$hash", key.TokenHash), ("$at", Ms(key.CreatedAt)), ("$scope", key.Scope.Name()));
+        database.ExecuteAsync($"INSERT INTO api_keys ({KeyColumns}) VALUES ($id, $c, $name, $hash, $at, NULL, $scope, $expires)", cancellationToken,
+            ("$id", key.KeyId), ("$c", key.CustomerId), ("$name", key.Name), ("$hash", key.TokenHash), ("$at", Ms(key.CreatedAt)), ("$scope", key.Scope.Name()),
+            ("$expires", key.ExpiresAt is { } e ? Ms(e) : (object?)null));
 
     public async Task<ApiKey?> FindApiKeyAsync(string tokenHash, CancellationToken cancellationToken) =>
         (await database.QueryAsync($"SELECT {KeyColumns} FROM api_keys WHERE token_hash = $hash", ReadKey, cancellationToken,
@@ -41,5 +42,5 @@ public sealed class SqliteTenantStore(SqliteDatabase database) : ITenantStore
     // A scope this Ferry does not know (a newer one wrote it) reads as the narrowest, never as more.
     private static ApiKey ReadKey(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
         DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)), r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)),
-        ApiKeyScopes.Parse(r.GetString(6)) ?? ApiKeyScope.Read);
+        ApiKeyScopes.Parse(r.GetString(6)) ?? ApiKeyScope.Read, r.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)));
 }

@@ -36,10 +36,10 @@ internal sealed class ApiKeyAuthentication(ITenantStore tenants, string adminKey
         }
 
         var token = header[7..].Trim();
-        var caller = await IdentifyAsync(token, context.RequestAborted).ConfigureAwait(false);
+        var (caller, refusal) = await IdentifyAsync(token, context.RequestAborted).ConfigureAwait(false);
         if (caller is null)
         {
-            await Reject(context, "The API key is not valid (unknown or revoked).").ConfigureAwait(false);
+            await Reject(context, refusal ?? "The API key is not valid (unknown or revoked).").ConfigureAwait(false);
             return;
         }
 
@@ -47,16 +47,17 @@ internal sealed class ApiKeyAuthentication(ITenantStore tenants, string adminKey
         await next(context).ConfigureAwait(false);
     }
 
-    private async Task<Caller?> IdentifyAsync(string token, CancellationToken cancellationToken)
+    /// <returns>The caller, or null and, for a key that expired, why (the holder of the token may know it existed).</returns>
+    private async Task<(Caller? Caller, string? Refusal)> IdentifyAsync(string token, CancellationToken cancellationToken)
     {
         if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(token), _adminKey))
         {
-            return new Caller(null, IsAdmin: true, "admin");
+            return (new Caller(null, IsAdmin: true, "admin"), null);
         }
 
         if (!token.StartsWith(ApiKey.Prefix, StringComparison.Ordinal))
         {
-            return null;
+            return (null, null);
         }
 
         var hash = ApiKey.Hash(token);
@@ -80,7 +81,12 @@ internal sealed class ApiKeyAuthentication(ITenantStore tenants, string adminKey
             }
         }
 
-        return cached.Key is { IsActive: true } key ? new Caller(key.CustomerId, IsAdmin: false, key.KeyId, key.Scope) : null;
+        return cached.Key switch
+        {
+            { } key when key.IsActiveAt(now) => (new Caller(key.CustomerId, IsAdmin: false, key.KeyId, key.Scope), null),
+            { RevokedAt: null, ExpiresAt: { } expired } key => (null, $"The API key {key.KeyId} expired at {expired:u}; the admin issues a new one."),
+            _ => (null, null),
+        };
     }
 
     /// <summary>Drops the cached lookups of key <paramref name="keyId"/>, so its next request reads the store.</summary>

@@ -14,13 +14,14 @@ namespace Ferry.Server.Api.Customers;
 internal sealed record CustomerCreate(string? CustomerId, string? Name);
 
 /// <param name="Scope">read, transfer or full (the default): see <see cref="ApiKeyScope"/>.</param>
-internal sealed record ApiKeyCreate(string? Name, string? Scope);
+/// <param name="ExpiresAt">When the key stops working (RFC 3339, in the future, within 10 years); never when left out.</param>
+internal sealed record ApiKeyCreate(string? Name, string? Scope, DateTimeOffset? ExpiresAt);
 
 internal sealed record CustomerView(string CustomerId, string Name, DateTimeOffset CreatedAt);
 
-internal sealed record ApiKeyView(string KeyId, string Name, string Scope, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? Token = null)
+internal sealed record ApiKeyView(string KeyId, string Name, string Scope, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, string? Token = null)
 {
-    public static ApiKeyView Of(ApiKey key, string? token = null) => new(key.KeyId, key.Name, key.Scope.Name(), key.CreatedAt, key.RevokedAt, token);
+    public static ApiKeyView Of(ApiKey key, string? token = null) => new(key.KeyId, key.Name, key.Scope.Name(), key.CreatedAt, key.ExpiresAt, key.RevokedAt, token);
 }
 
 internal sealed record CustomerCreated(string CustomerId, string Name, DateTimeOffset CreatedAt, ApiKeyView ApiKey);
@@ -117,6 +118,12 @@ internal static partial class CustomersApi
             errors.Add("scope", "must be read, transfer or full");
         }
 
+        var now = time.GetUtcNow();
+        if (body.ExpiresAt is { } expires && (expires <= now || expires > now.AddYears(10)))
+        {
+            errors.Add("expires_at", "must be a time in the future, at most 10 years away");
+        }
+
         if (errors.Any)
         {
             return errors.ToResult();
@@ -127,11 +134,11 @@ internal static partial class CustomersApi
             return Problems.NotFound($"Customer {customerId}");
         }
 
-        var now = time.GetUtcNow();
-        var (key, token) = ApiKey.Issue(customerId, body.Name!.Trim(), now, scope!.Value);
+        var (key, token) = ApiKey.Issue(customerId, body.Name!.Trim(), now, scope!.Value, body.ExpiresAt);
         await tenants.CreateApiKeyAsync(key, ct).ConfigureAwait(false);
         await audit.AppendAsync(new AuditEntry(Ids.Sequential("aud_"), customerId, now, "admin", "api_key.created", "api_key", key.KeyId,
-            JsonSerializer.Serialize(new Dictionary<string, string> { ["name"] = key.Name, ["scope"] = key.Scope.Name() })), ct).ConfigureAwait(false);
+            JsonSerializer.Serialize(new Dictionary<string, string?> { ["name"] = key.Name, ["scope"] = key.Scope.Name(), ["expires_at"] = key.ExpiresAt?.ToString("O") })), ct)
+            .ConfigureAwait(false);
         return Results.Created($"/v1/customers/{customerId}/api-keys/{key.KeyId}", ApiKeyView.Of(key, token));
     }
 }

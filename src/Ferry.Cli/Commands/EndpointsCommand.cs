@@ -43,7 +43,7 @@ internal static class EndpointsCommand
 
     private static async Task<int> ShowAsync(FerryApi api, ParseResult parse, CancellationToken cancellationToken)
     {
-        var id = await new EndpointReference(parse.GetRequiredValue(EndpointArgument), "/").ResolveAsync(api, "endpoint", cancellationToken);
+        var id = (await EndpointReference.ResolveAsync(api, [(new EndpointReference(parse.GetRequiredValue(EndpointArgument), "/"), "endpoint")], cancellationToken))[0];
         var answer = await api.GetAsync($"v1/endpoints/{RemoteCommand.Escape(id)}", RemoteJson.Default.EndpointDto, cancellationToken);
         if (parse.GetValue(RemoteCommand.Json))
         {

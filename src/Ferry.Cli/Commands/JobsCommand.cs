@@ -86,7 +86,7 @@ internal static class JobsCommand
     private static async Task<int> WatchAsync(FerryApi api, ParseResult parse, CancellationToken cancellationToken)
     {
         var timeout = parse.GetValue(Timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
-        var job = await JobWatch.UntilFinishedAsync(api, parse.GetRequiredValue(JobId), timeout, line => Console.Error.WriteLine(line), cancellationToken);
+        var job = (await JobWatch.UntilFinishedAsync(api, parse.GetRequiredValue(JobId), timeout, line => Console.Error.WriteLine(line), cancellationToken)).Value;
         if (!job.IsFinished)
         {
             await Console.Error.WriteLineAsync($"ferry: stopped watching; {job.JobId} is {job.Status} and carries on");

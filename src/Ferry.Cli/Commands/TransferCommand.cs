@@ -62,10 +62,8 @@ internal static class TransferCommand
         var policy = overwrite is null && verify is null && attempts is null
             ? null
             : new PolicyDto(overwrite?.Replace('-', '_'), verify?.Replace('-', '_'), attempts is null ? null : new RetryDto(attempts));
-        var request = new TransferRequestDto(
-            new LocationDto(await source.ResolveAsync(api, "source", cancellationToken), source.Path),
-            new LocationDto(await target.ResolveAsync(api, "target", cancellationToken), target.Path),
-            policy);
+        var ids = await EndpointReference.ResolveAsync(api, [(source, "source"), (target, "target")], cancellationToken);
+        var request = new TransferRequestDto(new LocationDto(ids[0], source.Path), new LocationDto(ids[1], target.Path), policy);
 
         var answer = await api.PostAsync("v1/transfers", request, RemoteJson.Default.TransferRequestDto, RemoteJson.Default.TransferResultDto, cancellationToken,
             parse.GetValue(IdempotencyKey));
@@ -89,8 +87,7 @@ internal static class TransferCommand
         {
             // One file: follow the job itself, so a large one shows how far it has got.
             var job = await JobWatch.UntilFinishedAsync(api, only.JobId, timeout, Report, cancellationToken);
-            var answer1 = await api.GetAsync($"v1/jobs/{RemoteCommand.Escape(job.JobId)}", RemoteJson.Default.JobDto, cancellationToken);
-            jobs = Listing<JobDto>.Of([(answer1.Value, answer1.Json)]);
+            jobs = Listing<JobDto>.Of([(job.Value, job.Json)]);
         }
         else if (result.Existing == 0)
         {

@@ -40,8 +40,11 @@ internal static class BatchWait
     }
 
     public static string Describe(BatchDto b) =>
-        string.Create(CultureInfo.InvariantCulture, $"batch {b.BatchId}: {b.Jobs - b.Unfinished} of {b.Jobs} finished (") +
-        string.Join(", ", b.ByStatus.OrderBy(s => Order(s.Key)).Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key} {s.Value}"))) + ")";
+        string.Create(CultureInfo.InvariantCulture, $"batch {b.BatchId}: {b.Jobs - b.Unfinished} of {b.Jobs} finished {Counts(b.ByStatus)}");
 
-    public static int Order(string status) => Array.IndexOf(["SUCCEEDED", "FAILED", "CANCELLED", "VERIFYING", "RUNNING", "QUEUED", "RECEIVED"], status);
+    /// <summary>"(SUCCEEDED 3, RUNNING 1)": finished states first, then the ones on the way.</summary>
+    public static string Counts(IEnumerable<KeyValuePair<string, long>> byStatus) =>
+        "(" + string.Join(", ", byStatus.OrderBy(s => Order(s.Key)).Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key} {s.Value}"))) + ")";
+
+    private static int Order(string status) => Array.IndexOf(["SUCCEEDED", "FAILED", "CANCELLED", "VERIFYING", "RUNNING", "QUEUED", "RECEIVED"], status);
 }

@@ -21,24 +21,35 @@ internal sealed record EndpointReference(string Endpoint, string Path)
     }
 
     /// <summary>
-    /// The endpoint's id: as given, or the one endpoint of the caller with that name. A name that
-    /// no endpoint or several carry is refused, naming the ids to choose from.
+    /// Each reference's endpoint id: as given, or the one endpoint of the caller with that name
+    /// (the endpoints are listed once, and only if a name needs it). A name that no endpoint or
+    /// several carry is refused, naming the ids to choose from.
     /// </summary>
-    public async Task<string> ResolveAsync(FerryApi api, string argument, CancellationToken cancellationToken)
+    public static async Task<string[]> ResolveAsync(FerryApi api, IReadOnlyList<(EndpointReference Reference, string Argument)> references, CancellationToken cancellationToken)
     {
-        if (Endpoint.StartsWith("ep_", StringComparison.Ordinal))
+        Listing<EndpointDto>? endpoints = null;
+        var ids = new string[references.Count];
+        for (var i = 0; i < ids.Length; i++)
         {
-            return Endpoint;
+            var (reference, argument) = references[i];
+            if (reference.Endpoint.StartsWith("ep_", StringComparison.Ordinal))
+            {
+                ids[i] = reference.Endpoint;
+                continue;
+            }
+
+            endpoints ??= await ListAllAsync(api, cancellationToken);
+            var matches = endpoints.Items.Where(e => string.Equals(e.Name, reference.Endpoint, StringComparison.Ordinal)).ToList();
+            ids[i] = matches.Count switch
+            {
+                1 => matches[0].EndpointId,
+                0 => throw RemoteException.Usage($"{argument}: no endpoint is named '{reference.Endpoint}' ('ferry endpoints list' shows them)"),
+                _ => throw RemoteException.Usage(
+                    $"{argument}: {matches.Count} endpoints are named '{reference.Endpoint}' ({string.Join(", ", matches.Select(m => m.EndpointId))}); give the id"),
+            };
         }
 
-        var matches = (await ListAllAsync(api, cancellationToken)).Items.Where(e => string.Equals(e.Name, Endpoint, StringComparison.Ordinal)).ToList();
-
-        return matches.Count switch
-        {
-            1 => matches[0].EndpointId,
-            0 => throw RemoteException.Usage($"{argument}: no endpoint is named '{Endpoint}' ('ferry endpoints list' shows them)"),
-            _ => throw RemoteException.Usage($"{argument}: {matches.Count} endpoints are named '{Endpoint}' ({string.Join(", ", matches.Select(m => m.EndpointId))}); give the id"),
-        };
+        return ids;
     }
 
     public static Task<Listing<EndpointDto>> ListAllAsync(FerryApi api, CancellationToken cancellationToken) =>

@@ -46,6 +46,6 @@ internal static class JobSetWait
     }
 
     private static string Describe(List<JobDto> jobs) =>
-        string.Create(CultureInfo.InvariantCulture, $"{jobs.Count(j => j.IsFinished)} of {jobs.Count} jobs finished (") +
-        string.Join(", ", jobs.GroupBy(j => j.Status).OrderBy(g => BatchWait.Order(g.Key)).Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} {g.Count()}"))) + ")";
+        string.Create(CultureInfo.InvariantCulture, $"{jobs.Count(j => j.IsFinished)} of {jobs.Count} jobs finished ") +
+        BatchWait.Counts(jobs.GroupBy(j => j.Status).Select(g => KeyValuePair.Create(g.Key, (long)g.Count())));
 }

@@ -11,8 +11,8 @@ internal static class JobWatch
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
-    /// <summary>The job once finished, or as it stands when <paramref name="timeout"/> has passed (then unfinished).</summary>
-    public static async Task<JobDto> UntilFinishedAsync(FerryApi api, string jobId, TimeSpan? timeout, Action<string> report, CancellationToken cancellationToken)
+    /// <summary>The job (with the server's JSON for it) once finished, or as it stands when <paramref name="timeout"/> has passed (then unfinished).</summary>
+    public static async Task<Answer<JobDto>> UntilFinishedAsync(FerryApi api, string jobId, TimeSpan? timeout, Action<string> report, CancellationToken cancellationToken)
     {
         var deadline = timeout is { } t ? DateTimeOffset.UtcNow + t : DateTimeOffset.MaxValue;
         string? last = null;
@@ -20,7 +20,8 @@ internal static class JobWatch
         var rate = "";
         while (true)
         {
-            var job = (await api.GetAsync($"v1/jobs/{RemoteCommand.Escape(jobId)}", RemoteJson.Default.JobDto, cancellationToken)).Value;
+            var answer = await api.GetAsync($"v1/jobs/{RemoteCommand.Escape(jobId)}", RemoteJson.Default.JobDto, cancellationToken);
+            var job = answer.Value;
             if (job.Progress is { } saved && (seen is null || saved.AsOf > seen.AsOf))
             {
                 rate = Rate(seen, saved);
@@ -38,7 +39,7 @@ internal static class JobWatch
 
             if (job.IsFinished || DateTimeOffset.UtcNow >= deadline)
             {
-                return job;
+                return answer;
             }
 
             await Task.Delay(Interval, cancellationToken);

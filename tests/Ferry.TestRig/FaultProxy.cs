@@ -58,6 +58,38 @@ public sealed class FaultProxy : IAsyncDisposable
 
     private TimeSpan Downtime { get; set; }
 
+    /// <summary>
+    /// The head (request line and headers) of every HTTP/1.1 request clients sent through, in
+    /// order: what a client put on the wire, which its own logging may not show.
+    /// </summary>
+    public IReadOnlyList<string> HttpRequestHeads
+    {
+        get
+        {
+            lock (_heads)
+            {
+                return [.. _heads];
+            }
+        }
+    }
+
+    private readonly List<string> _heads = [];
+
+    private void RecordRequestHead(ReadOnlySpan<byte> sent)
+    {
+        var text = System.Text.Encoding.Latin1.GetString(sent[..Math.Min(sent.Length, 8192)]);
+        var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        if (end > 0 && HttpMethods.Any(m => text.StartsWith(m + " ", StringComparison.Ordinal)))
+        {
+            lock (_heads)
+            {
+                _heads.Add(text[..end]);
+            }
+        }
+    }
+
+    private static readonly string[] HttpMethods = ["GET", "PUT", "POST", "HEAD", "DELETE"];
+
     private async Task AcceptAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -95,7 +127,7 @@ public sealed class FaultProxy : IAsyncDisposable
                 _open.Add(outbound);
             }
 
-            await Task.WhenAny(CopyAsync(inbound.GetStream(), outbound.GetStream()), CopyAsync(outbound.GetStream(), inbound.GetStream()));
+            await Task.WhenAny(CopyAsync(inbound.GetStream(), outbound.GetStream(), fromClient: true), CopyAsync(outbound.GetStream(), inbound.GetStream(), fromClient: false));
         }
         catch (Exception)
         {
@@ -113,7 +145,7 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
-    private async Task CopyAsync(NetworkStream from, NetworkStream to)
+    private async Task CopyAsync(NetworkStream from, NetworkStream to, bool fromClient)
     {
         var buffer = new byte[64 * 1024];
         var started = DateTime.UtcNow;
@@ -124,6 +156,11 @@ public sealed class FaultProxy : IAsyncDisposable
             if (n == 0)
             {
                 return;
+            }
+
+            if (fromClient)
+            {
+                RecordRequestHead(buffer.AsSpan(0, n));
             }
 
             await to.WriteAsync(buffer.AsMemory(0, n), _stop.Token);

@@ -16,6 +16,7 @@ internal static class S3ClientFactory
             Timeout = o.RequestTimeout,
             // The engine retries whole operations; the SDK's own retries only smooth over blips.
             MaxErrorRetry = 2,
+            HttpClientFactory = S3HttpClientFactory.Instance,
         };
         config.EndpointProvider = new CachedEndpointProvider(config.EndpointProvider);
         if (o.ServiceUrl is { } url)

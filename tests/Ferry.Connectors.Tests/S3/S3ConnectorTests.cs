@@ -53,6 +53,27 @@ public sealed class S3ConnectorTests(Rig rig) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Write_SmallBodySentWithoutWaitingForContinue_LargeOneAsksFirst()
+    {
+        var s3 = new Uri(rig.S3.Endpoint);
+        await using var proxy = new FaultProxy(s3.Host, s3.Port);
+        await using var c = new S3Connector(rig.S3.Options(_bucket) with { ServiceUrl = $"http://{s3.Host}:{proxy.Port}", MinPartSize = 5 * MiB, SinglePutMax = 5 * MiB });
+        var large = 3 * MiB;
+
+        await c.WriteAsync("small.bin", new RandomData(1024, 7), 1024, WriteOptions.Default, default);
+        await c.WriteAsync("large.bin", new RandomData(large, 8), large, WriteOptions.Default, default);
+
+        string Put(string key) => Assert.Single(proxy.HttpRequestHeads, h => h.StartsWith($"PUT /{_bucket}/{key} ", StringComparison.Ordinal));
+        Assert.DoesNotContain("expect:", Put("small.bin"), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("expect: 100-continue", Put("large.bin"), StringComparison.OrdinalIgnoreCase);
+        foreach (var (key, length, seed) in new[] { ("small.bin", 1024L, 7), ("large.bin", large, 8) })
+        {
+            using var get = await rig.S3.Client.GetObjectAsync(_bucket, key);
+            Assert.Equal(await RandomData.Sha256Async(length, seed), Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(get.ResponseStream)));
+        }
+    }
+
+    [Fact]
     public async Task Write_SmallObject_RecordsSha256InMetadata()
     {
         await using var c = Small();

@@ -39,6 +39,9 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
     /// <summary>The cipher negotiated on the latest connection.</summary>
     public string? LastCipher => _pool.LastCipher;
 
+    /// <summary>Whether the most recent connection's socket blocks in the kernel (for tests and diagnostics).</summary>
+    internal bool SocketBlocks => _pool.SocketBlocks;
+
     /// <summary>
     /// The faster paths through SSH.NET's internals this process has given up (an SSH.NET version
     /// that moved them, or a build that trimmed them away), each with why: the public API then does

@@ -261,6 +261,19 @@ public sealed class SftpConnectorTests(Rig rig)
     }
 
     [Fact]
+    public async Task Connection_SocketBlocksInTheKernel_AndStillClosesPromptly()
+    {
+        var c = new SftpConnector(Server.KeyUser());
+        await Write(c, "blocking.txt", "abc");
+
+        Assert.True(c.SocketBlocks, "SSH.NET's session socket was not found or not changed (an SSH.NET upgrade moved Session._socket?)");
+        Assert.Equal("abc", await ReadAsync(c, "blocking.txt"));
+        // SSH.NET's message loop is now waiting in the kernel; closing must wake it.
+        var closing = c.DisposeAsync().AsTask();
+        Assert.Same(closing, await Task.WhenAny(closing, Task.Delay(TimeSpan.FromSeconds(10))));
+    }
+
+    [Fact]
     public async Task ManyConcurrentOperations_ShareTheBoundedPool()
     {
         await using var c = new SftpConnector(Server.KeyUser() with { MaxConnections = 2 });

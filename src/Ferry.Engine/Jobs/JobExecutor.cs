@@ -153,7 +153,7 @@ internal sealed class JobExecutor(
         var source = endpoints.Source ?? throw Gone(job.SourceEndpointId);
         var target = endpoints.Target ?? throw Gone(job.TargetEndpointId);
         var hooks = new TransferHooks(
-            BeforeCommit: held.RenewAsync,
+            BeforeCommit: held.EnsureHeldAsync,
             Delivered: (bytes, sha256, ct) => held.ApplyAsync((j, now) => JobStateMachine.StartVerifying(j, now, bytes, sha256), ct),
             Checkpointed: held.Checkpoint,
             Resuming: (kept, total, ct) =>

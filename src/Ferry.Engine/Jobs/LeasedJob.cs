@@ -50,9 +50,21 @@ internal sealed class LeasedJob(IJobStore store, TransferJob claimed, TimeProvid
         }
     }
 
-    /// <summary>Extends the lease; also the check that it is still held before a delivery is committed.</summary>
+    /// <summary>Extends the lease (the heartbeat); throws <see cref="LeaseLostException"/> if it is no longer held.</summary>
     public Task RenewAsync(CancellationToken cancellationToken) =>
         ApplyAsync((j, now) => JobStateMachine.Renew(j, now, lease, CheckpointToSave(j)), cancellationToken);
+
+    /// <summary>
+    /// The check right before a delivery is committed. A lease taken or renewed within the last
+    /// third of its length is still held without asking the store: nobody can claim the job before
+    /// it expires (on the clocks every worker already has to agree on), and every write of it is
+    /// conditional on this lease. An older one is renewed, which fails if it was lost. For a small
+    /// file, claimed a moment ago, that spares one store write of the few a job makes.
+    /// </summary>
+    public Task EnsureHeldAsync(CancellationToken cancellationToken) =>
+        Current.LeaseExpiresAt is { } expires && expires - time.GetUtcNow() > lease * 2 / 3
+            ? Task.CompletedTask
+            : RenewAsync(cancellationToken);
 
     public void Dispose() => _gate.Dispose();
 }

@@ -57,7 +57,7 @@ public sealed class LeaseFencingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AWorkerStillHoldingItsLease_Delivers_AndTheCheckExtendsTheLease()
+    public async Task AWorkerStillHoldingAnOlderLease_Delivers_AndTheCheckExtendsTheLease()
     {
         var claimed = await ClaimAsync(await QueuedJobAsync(), "worker-a");
         using var held = new LeasedJob(_store, claimed, _clock, Lease);
@@ -69,11 +69,25 @@ public sealed class LeaseFencingTests : IAsyncLifetime
         Assert.Equal(_clock.GetUtcNow() + Lease, held.Current.LeaseExpiresAt);
     }
 
+    [Fact]
+    public async Task ALeaseTakenWithinTheLastThirdOfItsLength_IsNotWrittenAgainBeforeTheCommit()
+    {
+        var claimed = await ClaimAsync(await QueuedJobAsync(), "worker-a");
+        using var held = new LeasedJob(_store, claimed, _clock, Lease);
+        _clock.Advance(Lease / 3 - TimeSpan.FromSeconds(1));
+
+        await new TransferRunner(_clock).RunAsync(Request(claimed, held), default);
+
+        Assert.Equal(65536, new FileInfo(Path.Combine(Target, "out.bin")).Length);
+        var stored = await _store.GetAsync(claimed.CustomerId, claimed.JobId, default);
+        Assert.Equal((claimed.Version, claimed.LeaseExpiresAt), (stored!.Version, stored.LeaseExpiresAt));
+    }
+
     private TransferRequest Request(TransferJob job, LeasedJob held) => new(
         new TransferLocation(new LocalConnector(Source), "in.bin"),
         new TransferLocation(new LocalConnector(Target), "out.bin"),
         job.JobId,
-        Hooks: new TransferHooks(BeforeCommit: held.RenewAsync));
+        Hooks: new TransferHooks(BeforeCommit: held.EnsureHeldAsync));
 
     private async Task<TransferJob> QueuedJobAsync()
     {

@@ -45,6 +45,45 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AWriteThatChangesManyPages_IsUndoneAlone_FromTheJournalKeptInMemory()
+    {
+        var release = new TaskCompletionSource();
+        var blocker = _db.WriteAsync(async (_, _) => { await release.Task; return 0; }, default);
+        var first = InsertAsync("c1");
+        // Well past the 64 KiB at which SQLite would spill the savepoint's journal to a file.
+        var failing = _db.WriteAsync<int>(async (c, tx) =>
+        {
+            for (var i = 0; i < 400; i++)
+            {
+                await using var cmd = c.CreateCommand();
+                cmd.Transaction = tx;
+                cmd.CommandText = "INSERT INTO customers (customer_id, name, created_at) VALUES ($id, $name, 0)";
+                cmd.Parameters.AddWithValue("$id", $"big{i:D3}");
+                cmd.Parameters.AddWithValue("$name", new string('n', 2000));
+                await cmd.ExecuteNonQueryAsync();
+            }
+
+            throw new InvalidOperationException("too much after all");
+        }, default);
+        var third = InsertAsync("c3");
+        var tempStore = _db.WriteAsync(async (c, tx) =>
+        {
+            await using var cmd = c.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "PRAGMA temp_store";
+            return (long)(await cmd.ExecuteScalarAsync())!;
+        }, default);
+        release.SetResult();
+
+        await blocker;
+        await first;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
+        await third;
+        Assert.Equal(2, await tempStore); // MEMORY
+        Assert.Equal(["c1", "c3"], await CustomersAsync());
+    }
+
+    [Fact]
     public async Task AWriteCancelledWhileQueued_NeverRuns()
     {
         var release = new TaskCompletionSource();

@@ -116,7 +116,10 @@ internal sealed class SqliteGroupCommit : IAsyncDisposable
             await c.OpenAsync().ConfigureAwait(false);
             await using var pragma = c.CreateCommand();
             // Another process holding the write lock: SQLite's own handler waits up to 30 s in small steps.
-            pragma.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;";
+            // Each write's savepoint keeps the pages it changes in a sub-journal, which SQLite spills to a
+            // temporary file past 64 KiB, as a group of jobs' writes does: ~28 small file writes per job on
+            // the small-files benchmark, inside the transaction. In memory instead (10 % more files/s).
+            pragma.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;";
             await pragma.ExecuteNonQueryAsync().ConfigureAwait(false);
             _connection = c;
         }

@@ -43,6 +43,21 @@ public sealed class SftpCallbackReadStreamTests(Rig rig)
     }
 
     [Fact]
+    public async Task ASmallFile_TakesThreeReads_NonePastWhatItsShortAnswerLeftOpen()
+    {
+        // Read 1 and 2 go out together; 1 answers short (1 KB of 255 KiB asked), so only the rest
+        // of its range is asked for (answered: end of file), not more reads past the end.
+        await using var c = new SftpConnector(rig.Sftp.KeyUser());
+        await c.WriteAsync("small-reads.bin", new RandomData(1024, seed: 9), 1024, WriteOptions.Default, default);
+
+        await using var read = await c.OpenReadAsync("small-reads.bin", 0, null, default);
+        var hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(read));
+
+        Assert.Equal(await RandomData.Sha256Async(1024, seed: 9), hash);
+        Assert.Equal(3, Assert.IsType<SftpCallbackReadStream>(read).ReadsSent);
+    }
+
+    [Fact]
     public async Task ReadSynchronously_AFileIsByteExact()
     {
         const int length = 3 * Chunk + 5;

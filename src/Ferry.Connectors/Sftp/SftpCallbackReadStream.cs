@@ -22,7 +22,10 @@ namespace Ferry.Connectors.Sftp;
 /// before the end of the file (OpenSSH does not, the protocol allows it): the rest of that range is
 /// asked for again and consumed before anything after it. The end of the file is the first answer
 /// that is an EOF status or empty; the requests beyond it are answered and ignored (their buffers
-/// go back to the pool). The close goes after them on the same channel, so by the time it is
+/// go back to the pool). A caller that knows how long the file should be
+/// (<see cref="Core.Connectors.IConnector.OpenReadToEndAsync"/>) has the reads cut to end there and
+/// sends none past the one at that end until it has answered: a 1 KB file is two reads sent
+/// together, and a long one sends one read past its end instead of up to a window of them. The close goes after them on the same channel, so by the time it is
 /// answered they all are, and the connection is clean for its next user.
 /// </para>
 /// <para>
@@ -53,6 +56,7 @@ internal sealed class SftpCallbackReadStream : SftpLeasedReadStream
     private Request? _rest; // the rest of a range answered short: consumed before _inFlight
     private int _shortAnswer; // how many bytes that short answer held
     private long _next;
+    private long _expectedEnd = long.MaxValue; // where the file should end; MaxValue once unknown or disproved
     private long _position;
     private int _window = 2;
     private bool _ended;
@@ -74,13 +78,18 @@ internal sealed class SftpCallbackReadStream : SftpLeasedReadStream
     internal int ReadLength => _chunk;
 
     /// <summary>Opens <paramref name="fullPath"/> on the leased connection; the stream owns the lease from then on.</summary>
-    public static async Task<SftpCallbackReadStream> OpenAsync(SftpLease lease, string fullPath, long offset, long? length, string where, int readLength, CancellationToken cancellationToken)
+    /// <param name="expectedEnd">Where the caller expects the file to end (reading to the end only): the reads are cut to end there, and none goes past the one that confirms it.</param>
+    public static async Task<SftpCallbackReadStream> OpenAsync(
+        SftpLease lease, string fullPath, long offset, long? length, long? expectedEnd, string where, int readLength, CancellationToken cancellationToken)
     {
         var client = lease.Client;
         var session = SftpSessionAccess.Session(client);
         SftpSessionAccess.ThrowIfFailed(session);
         var handle = await SftpFileRequests.OpenForReadAsync(session, fullPath, client.OperationTimeout, cancellationToken).ConfigureAwait(false);
-        return new SftpCallbackReadStream(session, handle, lease, where, client.OperationTimeout, Math.Max(MinReadLength, readLength), offset, length);
+        return new SftpCallbackReadStream(session, handle, lease, where, client.OperationTimeout, Math.Max(MinReadLength, readLength), offset, length)
+        {
+            _expectedEnd = length is null && expectedEnd >= offset ? expectedEnd.Value : long.MaxValue,
+        };
     }
 
     public override int Read(Span<byte> buffer)
@@ -171,6 +180,11 @@ internal sealed class SftpCallbackReadStream : SftpLeasedReadStream
                 _shortAnswer = chunk.Count;
             }
 
+            if (request.Offset >= _expectedEnd)
+            {
+                _expectedEnd = long.MaxValue; // the file goes on past where it was expected to end
+            }
+
             _position = request.Offset + chunk.Count;
             _current = chunk;
             if (_rest is null)
@@ -188,9 +202,10 @@ internal sealed class SftpCallbackReadStream : SftpLeasedReadStream
     /// <summary>Keeps <see cref="_window"/> requests in flight, none past the end asked for.</summary>
     private void Ask()
     {
-        while (_inFlight.Count < _window && _next < _end)
+        // Up to the read at the expected end, which should answer "end of file"; none past it until it has.
+        while (_inFlight.Count < _window && _next < _end && _next <= _expectedEnd)
         {
-            var length = (int)Math.Min(_chunk, _end - _next);
+            var length = (int)Math.Min(Math.Min(_chunk, _end - _next), _next < _expectedEnd ? _expectedEnd - _next : long.MaxValue);
             _inFlight.Enqueue(Send(_next, length));
             _next += length;
         }

@@ -130,7 +130,13 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
         }, cancellationToken);
     }
 
-    public async Task<Stream> OpenReadAsync(string path, long offset, long? length, CancellationToken cancellationToken)
+    public Task<Stream> OpenReadAsync(string path, long offset, long? length, CancellationToken cancellationToken) =>
+        OpenReadAsync(path, offset, length, expectedEnd: null, cancellationToken);
+
+    public Task<Stream> OpenReadToEndAsync(string path, long offset, long expectedSize, CancellationToken cancellationToken) =>
+        OpenReadAsync(path, offset, length: null, expectedEnd: expectedSize, cancellationToken);
+
+    private async Task<Stream> OpenReadAsync(string path, long offset, long? length, long? expectedEnd, CancellationToken cancellationToken)
     {
         var rel = RemotePath.Normalize(path);
         var lease = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
@@ -142,7 +148,7 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
             {
                 try
                 {
-                    return await SftpCallbackReadStream.OpenAsync(lease, Full(rel), offset, length, Describe(rel), _options.ReadLength, cancellationToken).ConfigureAwait(false);
+                    return await SftpCallbackReadStream.OpenAsync(lease, Full(rel), offset, length, expectedEnd, Describe(rel), _options.ReadLength, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (SftpSessionAccess.IsUnbound(ex))
                 {

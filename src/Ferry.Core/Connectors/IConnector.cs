@@ -35,6 +35,16 @@ public interface IConnector : IAsyncDisposable
     Task<Stream> OpenReadAsync(string path, long offset, long? length, CancellationToken cancellationToken);
 
     /// <summary>
+    /// <see cref="OpenReadAsync"/> from <paramref name="offset"/> to the end of a file the caller
+    /// has just looked at and expects to hold <paramref name="expectedSize"/> bytes. Only a hint:
+    /// a connector that reads in requests may size them to end there and confirm the end in the
+    /// same round trip (SFTP: a small file takes two reads sent together); the stream still reads
+    /// to the file's real end, so a file that changed is seen as changed.
+    /// </summary>
+    Task<Stream> OpenReadToEndAsync(string path, long offset, long expectedSize, CancellationToken cancellationToken) =>
+        OpenReadAsync(path, offset, null, cancellationToken);
+
+    /// <summary>
     /// Writes exactly <paramref name="length"/> bytes read from <paramref name="content"/> to
     /// <paramref name="path"/>, creating parent directories as needed and replacing an existing
     /// file unless <see cref="WriteOptions.CreateOnly"/>. Memory use is bounded whatever the length.

@@ -142,7 +142,7 @@ internal static class StagedFlow
         }
 
         meter.ResumeAt(start);
-        await using var read = await request.Source.Connector.OpenReadAsync(request.Source.Path, start, null, cancellationToken).ConfigureAwait(false);
+        await using var read = await request.Source.Connector.OpenReadToEndAsync(request.Source.Path, start, source.Size, cancellationToken).ConfigureAwait(false);
         var fan = StreamFanOut.Create(new ProgressReadStream(read, meter), readers: 2);
 
         // Staging must succeed (it is the copy a re-drive relies on): its failure stops everything.

@@ -48,7 +48,7 @@ internal static class StreamingFlow
 
             // Read to the source's end rather than to the size it reported: a file still growing
             // is then caught (SIZE_MISMATCH) instead of silently truncated.
-            await using (var read = await from.Connector.OpenReadAsync(from.Path, offset, null, cancellationToken).ConfigureAwait(false))
+            await using (var read = await from.Connector.OpenReadToEndAsync(from.Path, offset, source.Size, cancellationToken).ConfigureAwait(false))
             await using (var counted = new ProgressReadStream(read, meter))
             {
                 written = await to.Connector.WriteAsync(writePath, counted, source.Size, options, cancellationToken).ConfigureAwait(false);

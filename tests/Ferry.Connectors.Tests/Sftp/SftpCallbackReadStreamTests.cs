@@ -57,6 +57,32 @@ public sealed class SftpCallbackReadStreamTests(Rig rig)
         Assert.Equal(3, Assert.IsType<SftpCallbackReadStream>(read).ReadsSent);
     }
 
+    [Theory]
+    [InlineData(1024, 1024, 0, 2)] // the read cut at the expected end and the one that confirms it, sent together
+    [InlineData(40 * Chunk + 7, 40 * Chunk + 7, 0, 42)] // no reads past the confirming one
+    [InlineData(40 * Chunk + 7, 40 * Chunk + 7, 3 * Chunk + 11, 38)] // continuing from an offset
+    [InlineData(3 * Chunk + 5, 1024, 0, -1)] // the file grew since it was looked at
+    [InlineData(1024, 3 * Chunk + 5, 0, -1)] // the file shrank
+    [InlineData(Chunk, 0, 0, -1)] // expected empty
+    public async Task AnExpectedSize_CutsTheReadsToEndThere_AndTheFileIsStillReadToItsRealEnd(int length, long expected, long offset, int reads)
+    {
+        await using var c = new SftpConnector(rig.Sftp.KeyUser());
+        var path = $"expected-{length}-{expected}-{offset}.bin";
+        await c.WriteAsync(path, new RandomData(length, seed: 10), length, WriteOptions.Default, default);
+
+        await using var read = await c.OpenReadToEndAsync(path, offset, expected, default);
+        var copy = new MemoryStream();
+        await read.CopyToAsync(copy);
+
+        var whole = new MemoryStream();
+        await new RandomData(length, seed: 10).CopyToAsync(whole);
+        Assert.Equal(whole.ToArray().AsSpan((int)offset).ToArray(), copy.ToArray());
+        if (reads >= 0)
+        {
+            Assert.Equal(reads, Assert.IsType<SftpCallbackReadStream>(read).ReadsSent);
+        }
+    }
+
     [Fact]
     public async Task ReadSynchronously_AFileIsByteExact()
     {

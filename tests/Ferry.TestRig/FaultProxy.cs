@@ -77,6 +77,11 @@ public sealed class FaultProxy : IAsyncDisposable
 
     private void RecordRequestHead(ReadOnlySpan<byte> sent)
     {
+        if (sent.IsEmpty || sent[0] is < (byte)'A' or > (byte)'Z')
+        {
+            return; // not the start of a request (a body, or not HTTP at all)
+        }
+
         var text = System.Text.Encoding.Latin1.GetString(sent[..Math.Min(sent.Length, 8192)]);
         var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         if (end > 0 && HttpMethods.Any(m => text.StartsWith(m + " ", StringComparison.Ordinal)))

@@ -23,10 +23,11 @@ namespace Ferry.Connectors.Sftp;
 /// asked for again and consumed before anything after it. The end of the file is the first answer
 /// that is an EOF status or empty; the requests beyond it are answered and ignored (their buffers
 /// go back to the pool). A caller that knows how long the file should be
-/// (<see cref="Core.Connectors.IConnector.OpenReadToEndAsync"/>) has the reads cut to end there and
-/// sends none past the one at that end until it has answered: a 1 KB file is two reads sent
-/// together, and a long one sends one read past its end instead of up to a window of them. The close goes after them on the same channel, so by the time it is
-/// answered they all are, and the connection is clean for its next user.
+/// (<see cref="Core.Connectors.IConnector.OpenReadToEndAsync"/>) has the reads cut to end there, and
+/// none goes past the one at that end until it has answered: a 1 KB file is two reads sent
+/// together, and a long one sends one read past its end instead of up to a window of them. The
+/// close goes after them on the same channel, so by the time it is answered they all are, and the
+/// connection is clean for its next user.
 /// </para>
 /// <para>
 /// Each read asks for <see cref="SftpEndpointOptions.ReadLength"/> bytes (255 KiB, what OpenSSH

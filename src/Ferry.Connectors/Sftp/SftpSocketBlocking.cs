@@ -23,7 +23,6 @@ namespace Ferry.Connectors.Sftp;
 /// </remarks>
 internal static class SftpSocketBlocking
 {
-    private const string SessionTypeName = "Renci.SshNet.Session, Renci.SshNet";
     private const int GetFlags = 3; // F_GETFL
     private const int SetFlags = 4; // F_SETFL
     private const int NonBlock = 0x800; // O_NONBLOCK on Linux

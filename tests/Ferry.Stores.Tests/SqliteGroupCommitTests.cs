@@ -24,8 +24,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task AWriteThatThrows_IsUndoneAlone_TheOthersInItsCommitStand()
     {
-        var release = new TaskCompletionSource();
-        var blocker = _db.WriteAsync(async (_, _) => { await release.Task; return 0; }, default);
+        var (blocker, release) = HoldTheWriter();
 
         var first = InsertAsync("c1");
         var failing = _db.WriteAsync<int>(async (c, tx) =>
@@ -47,8 +46,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task AWriteThatChangesManyPages_IsUndoneAlone_FromTheJournalKeptInMemory()
     {
-        var release = new TaskCompletionSource();
-        var blocker = _db.WriteAsync(async (_, _) => { await release.Task; return 0; }, default);
+        var (blocker, release) = HoldTheWriter();
         var first = InsertAsync("c1");
         // Well past the 64 KiB at which SQLite would spill the savepoint's journal to a file.
         var failing = _db.WriteAsync<int>(async (c, tx) =>
@@ -86,8 +84,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task AWriteCancelledWhileQueued_NeverRuns()
     {
-        var release = new TaskCompletionSource();
-        var blocker = _db.WriteAsync(async (_, _) => { await release.Task; return 0; }, default);
+        var (blocker, release) = HoldTheWriter();
         using var cancel = new CancellationTokenSource();
         var cancelled = _db.WriteAsync(async (c, tx) => { await InsertOnAsync(c, tx, "never"); return 0; }, cancel.Token);
         await cancel.CancelAsync();
@@ -116,6 +113,13 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         var seen = await Task.WhenAll(writes);
         Assert.All(seen, n => Assert.Equal(1, n));
         Assert.Equal(300, (await CustomersAsync()).Count);
+    }
+
+    /// <summary>A write that holds the writer until released, so the writes queued behind it share the next commit.</summary>
+    private (Task Blocker, TaskCompletionSource Release) HoldTheWriter()
+    {
+        var release = new TaskCompletionSource();
+        return (_db.WriteAsync(async (_, _) => { await release.Task; return 0; }, default), release);
     }
 
     private Task<int> InsertAsync(string id) =>

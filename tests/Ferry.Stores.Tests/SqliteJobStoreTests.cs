@@ -11,6 +11,19 @@ public sealed class SqliteJobStoreTests : JobStoreConformanceTests, IDisposable
 
     protected override async Task<IJobStore> OpenStoreAsync() => await SqliteJobStore.OpenAsync(Path.Combine(_dir, "ferry.db"), default);
 
+    [Fact]
+    public async Task ABatchCount_IsReadFromAnIndexAlone_NotFromTheJobRows()
+    {
+        // Counted every 0.1 s while a client long-polls the batch: the job rows (with their
+        // policies and checkpoints) are many times the pages of the index.
+        await OpenStoreAsync();
+        await using var db = await SqliteDatabase.OpenAsync(Path.Combine(_dir, "ferry.db"), default);
+
+        var plan = await db.QueryAsync("EXPLAIN QUERY PLAN " + SqliteJobStore.CountBatchSql, r => r.GetString(3), default, ("$c", "acme"), ("$b", "b-1"));
+
+        Assert.Contains("USING COVERING INDEX jobs_by_batch_status", string.Join(" | ", plan));
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

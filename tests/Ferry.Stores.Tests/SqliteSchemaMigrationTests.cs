@@ -110,6 +110,21 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task TheBatchIndexAnOlderFerryMade_IsReplacedByTheCoveringOne()
+    {
+        var store = await SqliteJobStore.OpenAsync(FilePath, default);
+        var job = Job("j-1") with { BatchId = "b-1" };
+        await store.CreateAsync(job, JobStateMachine.Created(job, "api"), default);
+        // What a Ferry of session 19 left (and makes again if it opens the file after this one).
+        Execute("DROP INDEX jobs_by_batch_status; CREATE INDEX jobs_by_batch ON jobs (customer_id, batch_id) WHERE batch_id IS NOT NULL;");
+
+        var reopened = await SqliteJobStore.OpenAsync(FilePath, default);
+
+        Assert.Equal("jobs_by_batch_status", Scalar("SELECT group_concat(name) FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_by_batch%';"));
+        Assert.Equal([(JobStatus.Received, 1L)], (await reopened.CountBatchAsync("acme", "b-1", default)).Select(c => (c.Status, c.Count)));
+    }
+
+    [Fact]
     public async Task AKeyWithAScopeThisFerryDoesNotKnow_ReadsAsReadOnly()
     {
         var db = await SqliteDatabase.OpenAsync(FilePath, default);

@@ -187,8 +187,10 @@ public sealed partial class SqliteJobStore : IJobStore
         CountAsync("SELECT status, flow_type, n FROM job_counts", cancellationToken); // kept by triggers (SqliteSchema)
 
     public Task<IReadOnlyList<JobCount>> CountBatchAsync(string customerId, string batchId, CancellationToken cancellationToken) =>
-        CountAsync("SELECT status, flow_type, COUNT(*) FROM jobs WHERE customer_id = $c AND batch_id = $b GROUP BY status, flow_type", cancellationToken,
-            ("$c", customerId), ("$b", batchId));
+        CountAsync(CountBatchSql, cancellationToken, ("$c", customerId), ("$b", batchId));
+
+    /// <summary>Read from the index jobs_by_batch_status alone (<see cref="SqliteSchema"/>).</summary>
+    internal const string CountBatchSql = "SELECT status, flow_type, COUNT(*) FROM jobs WHERE customer_id = $c AND batch_id = $b GROUP BY status, flow_type";
 
     private async Task<IReadOnlyList<JobCount>> CountAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] args) =>
         await _database.QueryAsync(sql, r => new JobCount(ParseStatus(r.GetString(0)), r.GetString(1), r.GetInt64(2)), cancellationToken, args).ConfigureAwait(false);

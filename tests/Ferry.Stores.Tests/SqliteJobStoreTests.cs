@@ -24,6 +24,19 @@ public sealed class SqliteJobStoreTests : JobStoreConformanceTests, IDisposable
         Assert.Contains("USING COVERING INDEX jobs_by_batch_status", string.Join(" | ", plan));
     }
 
+    [Fact]
+    public async Task TheDispatchersRead_StopsAtItsLimit_InsteadOfSortingEveryQueuedJob()
+    {
+        await OpenStoreAsync();
+        await using var db = await SqliteDatabase.OpenAsync(Path.Combine(_dir, "ferry.db"), default);
+
+        var plan = string.Join(" | ", await db.QueryAsync("EXPLAIN QUERY PLAN " + SqliteJobStore.FindRunnableSql, r => r.GetString(3), default,
+            ("$now", 0L), ("$limit", 10)));
+
+        Assert.Contains("SCAN jobs USING INDEX jobs_runnable", plan);
+        Assert.DoesNotContain("TEMP B-TREE", plan);
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -19,7 +19,7 @@ public sealed partial class SqliteJobStore
         {
             // The partial index jobs_finished holds only terminal jobs in finishing order, so this
             // reads just the jobs it removes however many the store holds. Named, because SQLite's
-            // planner (no ANALYZE statistics) prefers jobs_by_status and reads every SUCCEEDED job.
+            // planner (no ANALYZE statistics) may prefer an index on status and read every SUCCEEDED job.
             var finished = new List<PrunedJob>();
             await using (var r = await SqliteCommands.Reused(c, tx, $"""
                 SELECT job_id, customer_id, idempotency_key, status, updated_at FROM jobs INDEXED BY jobs_finished

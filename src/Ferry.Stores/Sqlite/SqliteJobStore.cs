@@ -137,18 +137,23 @@ public sealed partial class SqliteJobStore : IJobStore
         return new JobPage(jobs.Take(limit).ToList(), next);
     }
 
-    public async Task<IReadOnlyList<TransferJob>> FindRunnableAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
-    {
-        // Mirrors JobStateMachine.IsClaimable.
-        return await SelectJobsAsync($"""
+    public async Task<IReadOnlyList<TransferJob>> FindRunnableAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        await _database.QueryAsync(FindRunnableSql, ReadJob, cancellationToken, ("$now", Ms(now)), ("$limit", Math.Clamp(limit, 1, 1000))).ConfigureAwait(false);
+
+    /// <summary>
+    /// Mirrors JobStateMachine.IsClaimable, in the order of the index jobs_runnable, so the read
+    /// stops after <c>limit</c> rows. Without INDEXED BY the planner (no ANALYZE statistics) took
+    /// jobs_by_status, read every queued job and sorted them: 8 ms a dispatch with 3,000 queued,
+    /// the dispatcher asking as each job ends.
+    /// </summary>
+    internal const string FindRunnableSql = $"""
+        SELECT {SqliteSchema.JobColumns} FROM jobs INDEXED BY jobs_runnable WHERE status IN ('QUEUED','RUNNING','VERIFYING') AND (
             (status = 'QUEUED' AND (next_attempt_at IS NULL OR next_attempt_at <= $now))
             OR (status IN ('RUNNING','VERIFYING') AND (
                  (lease_owner IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $now))
-              OR (lease_owner IS NOT NULL AND lease_expires_at <= $now)))
-            ORDER BY COALESCE(next_attempt_at, lease_expires_at, created_at), job_id
-            LIMIT {Math.Clamp(limit, 1, 1000)}
-            """, cancellationToken, ("$now", Ms(now))).ConfigureAwait(false);
-    }
+              OR (lease_owner IS NOT NULL AND lease_expires_at <= $now))))
+        ORDER BY COALESCE(next_attempt_at, lease_expires_at, created_at), job_id LIMIT $limit
+        """;
 
     public Task<TransferJob?> ApplyAsync(JobTransition transition, CancellationToken cancellationToken) =>
         _database.WriteAsync(async (c, tx) =>

@@ -35,7 +35,12 @@ internal static class SqliteSchema
             UNIQUE (customer_id, idempotency_key)
         );
         CREATE INDEX IF NOT EXISTS jobs_by_customer ON jobs (customer_id, created_at DESC, job_id DESC);
-        CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, next_attempt_at);
+        -- The dispatcher's queue, in the order it takes jobs (SqliteJobStore.FindRunnableSql), holding
+        -- only unfinished jobs. It replaced jobs_by_status (status, next_attempt_at), which nothing
+        -- else read (no new schema version: see jobs_by_batch_status).
+        DROP INDEX IF EXISTS jobs_by_status;
+        CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (COALESCE(next_attempt_at, lease_expires_at, created_at), job_id)
+            WHERE status IN ('QUEUED','RUNNING','VERIFYING');
         CREATE TABLE IF NOT EXISTS job_events (
             job_id TEXT NOT NULL,
             version INTEGER NOT NULL,

@@ -190,6 +190,27 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task FindRunnable_WithALimit_GivesTheOldestDueFirst()
+    {
+        var store = await OpenStoreAsync();
+        var customer = "due-" + Guid.NewGuid().ToString("N")[..6];
+        // A year before the other tests' jobs, so a store they share still has these due first.
+        // Created newest first, so neither insertion order nor job id order is the answer.
+        var t0 = T0.AddYears(-1);
+        var newest = await CreateQueuedAsync(store, NewJob(customer, at: t0 + TimeSpan.FromSeconds(3)));
+        var middle = await CreateQueuedAsync(store, NewJob(customer, at: t0 + TimeSpan.FromSeconds(2)));
+        var retried = (await store.ApplyAsync(JobStateMachine.Claim(await CreateQueuedAsync(store, NewJob(customer, at: t0)), "w", "eu", t0, Lease), default))!;
+        retried = (await store.ApplyAsync(JobStateMachine.ScheduleRetry(retried, t0, t0 + TimeSpan.FromSeconds(1), "TIMEOUT", "slow", null), default))!;
+        var later = t0 + TimeSpan.FromMinutes(1);
+
+        var first = (await store.FindRunnableAsync(later, 2, default)).Where(j => j.CustomerId == customer).Select(j => j.JobId);
+        var all = (await store.FindRunnableAsync(later, 1000, default)).Where(j => j.CustomerId == customer).Select(j => j.JobId);
+
+        Assert.Equal([retried.JobId, middle.JobId], first);
+        Assert.Equal([retried.JobId, middle.JobId, newest.JobId], all);
+    }
+
+    [Fact]
     public async Task List_PagingWhileNewJobsArrive_ReturnsEachOriginalJobOnceInOrder()
     {
         var store = await OpenStoreAsync();

@@ -24,7 +24,10 @@ public sealed class JobEngine : BackgroundService
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly JobExecutor _executor;
+    /// <summary>Every job this process has started and not yet finished with, trailing writes included (what shutdown waits for).</summary>
     private readonly ConcurrentDictionary<string, Task> _running = new();
+    /// <summary>Workers taken: jobs whose outcome is not recorded yet.</summary>
+    private int _busy;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _hardStop = new();
 
@@ -46,7 +49,7 @@ public sealed class JobEngine : BackgroundService
     public Func<TransferJob, Task>? JobFailed { get; set; }
 
     /// <summary>Jobs this process is running now.</summary>
-    public int Running => _running.Count;
+    public int Running => Volatile.Read(ref _busy);
 
     /// <summary>The dispatcher is running (always true for an API-only process, which has none).</summary>
     public bool IsReady => _options.Workers == 0 || ExecuteTask is { IsCompleted: false };
@@ -68,7 +71,7 @@ public sealed class JobEngine : BackgroundService
             try
             {
                 var started = await DispatchAsync(stoppingToken).ConfigureAwait(false);
-                if (started == 0 || _running.Count >= _options.Workers)
+                if (started == 0 || Running >= _options.Workers)
                 {
                     await WaitForWorkAsync(stoppingToken).ConfigureAwait(false);
                 }
@@ -90,7 +93,7 @@ public sealed class JobEngine : BackgroundService
 
     private async Task<int> DispatchAsync(CancellationToken cancellationToken)
     {
-        var free = _options.Workers - _running.Count;
+        var free = _options.Workers - Running;
         if (free <= 0)
         {
             return 0;
@@ -98,7 +101,7 @@ public sealed class JobEngine : BackgroundService
 
         var now = _time.GetUtcNow();
         // More candidates than free workers: some will be behind a full endpoint or won by another process.
-        var candidates = await _jobs.FindRunnableAsync(now, (free * 4) + _running.Count, cancellationToken).ConfigureAwait(false);
+        var candidates = await _jobs.FindRunnableAsync(now, (free * 4) + Running, cancellationToken).ConfigureAwait(false);
         // Candidates are tried a wave at a time, as many at once as there are free workers: their
         // slot and claim writes then share commits instead of queueing one behind the other.
         var waiting = new Queue<TransferJob>(candidates.Where(c => !_running.ContainsKey(c.JobId)));
@@ -149,13 +152,15 @@ public sealed class JobEngine : BackgroundService
         var held = new LeasedJob(_jobs, claimed, _time, _options.Lease);
         // A job that was RUNNING or VERIFYING before this claim may have delivered already.
         var isRetry = candidate.Status != JobStatus.Queued;
+        var trailing = new TrailingWrites(_logger, candidate.JobId);
+        Interlocked.Increment(ref _busy);
         _running[candidate.JobId] = Task.Run(async () =>
         {
             using var renewSlots = new CancellationTokenSource();
             var slotHeartbeat = RenewSlotsAsync(slots, candidate.JobId, renewSlots.Token);
             try
             {
-                await _executor.RunAsync(held, endpoints, isRetry, _hardStop.Token).ConfigureAwait(false);
+                await _executor.RunAsync(held, endpoints, isRetry, trailing, _hardStop.Token).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -165,11 +170,14 @@ public sealed class JobEngine : BackgroundService
             {
                 await renewSlots.CancelAsync().ConfigureAwait(false);
                 await slotHeartbeat.ConfigureAwait(false);
-                await ReleaseSlotsAsync(slots, candidate.JobId).ConfigureAwait(false);
+                trailing.Add(ReleaseSlotsAsync(slots, candidate.JobId), "giving its concurrency slots back");
                 held.Dispose();
                 _metrics.Stopped();
-                _running.TryRemove(candidate.JobId, out _);
+                Interlocked.Decrement(ref _busy);
                 Wake();
+                await trailing.WhenDoneAsync().ConfigureAwait(false);
+                _running.TryRemove(candidate.JobId, out _);
+                Wake(); // a store whose writes do not queue in order may only now show the slots free
             }
         }, CancellationToken.None);
         return true;

@@ -32,8 +32,9 @@ internal sealed class JobExecutor(
     private readonly TransferRunner _runner = new(time);
     private readonly FailedJobLeftovers _leftovers = new(leftovers, audit, options, logger, time);
 
+    /// <param name="trailing">Gets the writes that follow a recorded success, for the caller to wait for after freeing the worker.</param>
     /// <param name="stopping">Cancelled when the process shuts down and the grace period is over.</param>
-    public async Task RunAsync(LeasedJob held, JobEndpoints endpoints, bool isRetry, CancellationToken stopping)
+    public async Task RunAsync(LeasedJob held, JobEndpoints endpoints, bool isRetry, TrailingWrites trailing, CancellationToken stopping)
     {
         var job = held.Current;
         using var scope = logger.BeginScope(new Dictionary<string, object?>
@@ -77,7 +78,7 @@ internal sealed class JobExecutor(
             metrics.Finished(job.FlowType, "SUCCEEDED", bytes, time.GetElapsedTime(started));
             EngineTracing.Succeeded(span, bytes);
             logger.LogInformation("Succeeded: {Bytes} bytes, SHA-256 {Sha256} in {Seconds:F2} s", bytes, sha256, time.GetElapsedTime(started).TotalSeconds);
-            await AuditAsync(job, "job.succeeded", $$"""{"bytes":{{bytes}},"sha256":"{{sha256}}"}""").ConfigureAwait(false);
+            trailing.Add(AuditAsync(job, "job.succeeded", $$"""{"bytes":{{bytes}},"sha256":"{{sha256}}"}"""), "the audit entry of its success");
         }
         catch (Exception ex)
         {

@@ -37,7 +37,7 @@ public static class JobStateMachine
         }
 
         var queue = Enqueue(received, received.CreatedAt, actor);
-        return new JobSubmission(queue.After, [Created(received, actor), queue.Event!]);
+        return new JobSubmission(queue.After, [Created(received, actor), .. queue.Events]);
     }
 
     /// <summary>RECEIVED → QUEUED: runnable from <paramref name="now"/>.</summary>
@@ -88,7 +88,7 @@ public static class JobStateMachine
     /// transfer's progress (<paramref name="checkpoint"/>, written as given) so the next attempt can resume from it.
     /// </summary>
     public static JobTransition Renew(TransferJob job, DateTimeOffset now, TimeSpan lease, string? checkpoint) =>
-        PlanHeld(job, job.Status, now, "lease-renewed", j => j with { LeaseExpiresAt = now + lease, Checkpoint = checkpoint }) with { Event = null };
+        PlanHeld(job, job.Status, now, "lease-renewed", j => j with { LeaseExpiresAt = now + lease, Checkpoint = checkpoint }) with { Events = [] };
 
     /// <summary>An attempt continues an interrupted transfer instead of starting over; recorded in the history.</summary>
     public static JobTransition Resumed(TransferJob job, DateTimeOffset now, long keptBytes, long totalBytes) =>
@@ -120,6 +120,23 @@ public static class JobStateMachine
     public static JobTransition Succeed(TransferJob job, DateTimeOffset now, long bytes, string? sha256, string? detail = null) =>
         PlanHeld(job, JobStatus.Succeeded, now, "succeeded", j => Unleased(j) with { Bytes = bytes, Sha256 = sha256, ErrorCode = null, ErrorMessage = null },
             detail);
+
+    /// <summary>
+    /// RUNNING → VERIFYING → SUCCEEDED in one write, both steps in the history at the same time:
+    /// for a delivery the target confirmed as it took it (nothing left to ask it) and with no
+    /// post-action, where recording VERIFYING on its own would only have cost a commit.
+    /// </summary>
+    public static JobTransition SucceedOnDelivery(TransferJob job, DateTimeOffset now, long bytes, string? sha256, string? detail = null)
+    {
+        if (job.Status != JobStatus.Running)
+        {
+            throw new JobTransitionException(job, JobStatus.Succeeded, "both steps at once start from RUNNING");
+        }
+
+        var verifying = StartVerifying(job, now, bytes, sha256);
+        var succeeded = Succeed(verifying.After, now, bytes, sha256, detail);
+        return succeeded with { ExpectedVersion = verifying.ExpectedVersion, ExpectedStatus = verifying.ExpectedStatus, Events = [.. verifying.Events, .. succeeded.Events] };
+    }
 
     /// <summary>RUNNING or VERIFYING → FAILED with an error a person can act on.</summary>
     public static JobTransition Fail(TransferJob job, DateTimeOffset now, string errorCode, string errorMessage) =>
@@ -169,7 +186,7 @@ public static class JobStateMachine
 
         var after = change(job) with { Status = to, UpdatedAt = now, Version = job.Version + 1 };
         return new JobTransition(after, job.Version, job.Status, RequiredLeaseToken: null, LeaseValidAt: null,
-            new JobEvent(job.JobId, after.Version, job.Status, to, now, actor, kind, detail));
+            [new JobEvent(job.JobId, after.Version, job.Status, to, now, actor, kind, detail)]);
     }
 }
 

@@ -52,7 +52,7 @@ public sealed record TransferRequest(
 /// or upload, and again before a multipart upload completes); throwing stops the transfer there. The engine
 /// checks that it still holds the job's lease, so a worker that lost it never delivers.
 /// </param>
-/// <param name="Delivered">Called once the bytes are at the target and before verification (bytes, SHA-256).</param>
+/// <param name="Delivered">Called once the bytes are at the target, before a verification that has to ask the target (bytes, SHA-256); not when the write itself settled the checks.</param>
 /// <param name="Checkpointed">
 /// Called (quickly, on any thread) whenever more of the write became durable at the target, with
 /// where a later attempt could continue; asking for checkpoints also keeps a failed write's

@@ -64,7 +64,7 @@ public sealed class TransferRunner
             _ => await StreamingFlow.RunAsync(request.Source, request.Target, source, request, meter, notes, CheckpointScope.Of(source), cancellationToken).ConfigureAwait(false),
         };
 
-        if (request.Hooks?.Delivered is { } onDelivered)
+        if (request.Hooks?.Delivered is { } onDelivered && !Verifier.SettledByTheWrite(source.Size, delivered, request.EffectivePolicy.Verify))
         {
             await onDelivered(source.Size, delivered.Sha256, cancellationToken).ConfigureAwait(false);
         }

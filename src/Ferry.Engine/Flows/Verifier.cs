@@ -12,10 +12,14 @@ namespace Ferry.Engine.Flows;
 /// </summary>
 internal static class Verifier
 {
+    /// <summary>The write itself settled the checks: <see cref="VerifyAsync"/> will not ask the target anything.</summary>
+    public static bool SettledByTheWrite(long size, WriteResult delivered, VerifyMode mode) =>
+        mode == VerifyMode.Checksum && delivered.ServerVerified && delivered.Size == size;
+
     public static async Task<string?> VerifyAsync(TransferLocation target, long size, WriteResult delivered, VerifyMode mode, CancellationToken cancellationToken)
     {
         var streamedSha256 = delivered.Sha256;
-        if (mode == VerifyMode.Checksum && delivered.ServerVerified && delivered.Size == size)
+        if (SettledByTheWrite(size, delivered, mode))
         {
             // The store already confirmed these exact bytes as it took them (Content-MD5 per PUT or
             // part, an ETag matching the MD5s sent, a copy's ETag matching its source's); asking it

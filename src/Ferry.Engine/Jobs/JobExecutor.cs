@@ -74,7 +74,9 @@ internal sealed class JobExecutor(
 
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
-            await held.ApplyAsync((j, now) => JobStateMachine.Succeed(j, now, bytes, sha256, done), CancellationToken.None).ConfigureAwait(false);
+            await held.ApplyAsync((j, now) => j.Status == JobStatus.Running
+                ? JobStateMachine.SucceedOnDelivery(j, now, bytes, sha256, done)
+                : JobStateMachine.Succeed(j, now, bytes, sha256, done), CancellationToken.None).ConfigureAwait(false);
             metrics.Finished(job.FlowType, "SUCCEEDED", bytes, time.GetElapsedTime(started));
             EngineTracing.Succeeded(span, bytes);
             logger.LogInformation("Succeeded: {Bytes} bytes, SHA-256 {Sha256} in {Seconds:F2} s", bytes, sha256, time.GetElapsedTime(started).TotalSeconds);
@@ -116,9 +118,11 @@ internal sealed class JobExecutor(
             await held.ApplyAsync((j, now) => JobStateMachine.Noted(j, now, note), CancellationToken.None).ConfigureAwait(false);
         }
 
-        if (held.Current.Status == JobStatus.Running)
+        if (held.Current.Status == JobStatus.Running && policy.AfterSuccess.Kind != SourceActionKind.None)
         {
-            // Skipped (already identical at the target): nothing was delivered, but the check still passed.
+            // Checked at once (the write settled it, or the target already held an identical file):
+            // VERIFYING is recorded now only because the post-action's checkpoint needs it. Without
+            // one, VERIFYING and SUCCEEDED are written together (SucceedOnDelivery).
             await held.ApplyAsync((j, now) => JobStateMachine.StartVerifying(j, now, result.Bytes, result.Sha256), CancellationToken.None).ConfigureAwait(false);
         }
 

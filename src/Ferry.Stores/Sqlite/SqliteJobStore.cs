@@ -176,7 +176,7 @@ public sealed partial class SqliteJobStore : IJobStore
                 }
             }
 
-            if (transition.Event is { } e)
+            foreach (var e in transition.Events)
             {
                 await InsertEventAsync(c, tx, e, cancellationToken).ConfigureAwait(false);
             }

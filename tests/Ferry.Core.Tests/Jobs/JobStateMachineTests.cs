@@ -46,7 +46,21 @@ public sealed class JobStateMachineTests
 
         var t = JobStateMachine.Claim(held, "w2", "us", T0.AddSeconds(1), TimeSpan.FromSeconds(30));
 
-        Assert.Equal((2, 5L, "lease-taken-over"), (t.After.Attempts, t.After.LeaseToken, t.Event!.Kind));
+        Assert.Equal((2, 5L, "lease-taken-over"), (t.After.Attempts, t.After.LeaseToken, Assert.Single(t.Events).Kind));
+    }
+
+    [Fact]
+    public void SucceedOnDelivery_IsBothStepsInOneWrite_EachInTheHistory()
+    {
+        var running = Job(JobStatus.Running) with { LeaseOwner = "w1", LeaseToken = 3, LeaseExpiresAt = T0.AddSeconds(30), Version = 7, Checkpoint = "{}" };
+
+        var t = JobStateMachine.SucceedOnDelivery(running, T0.AddSeconds(1), 1024, "ab");
+
+        Assert.Equal((7L, JobStatus.Running, 3L), (t.ExpectedVersion, t.ExpectedStatus, t.RequiredLeaseToken));
+        Assert.Equal((JobStatus.Succeeded, 9L, 1024L, "ab", null, null), (t.After.Status, t.After.Version, t.After.Bytes, t.After.Sha256, t.After.LeaseOwner, t.After.Checkpoint));
+        Assert.Equal([(8L, JobStatus.Running, JobStatus.Verifying, "verifying"), (9L, JobStatus.Verifying, JobStatus.Succeeded, "succeeded")],
+            t.Events.Select(e => (e.Version, e.From, e.To, e.Kind)));
+        Assert.Throws<JobTransitionException>(() => JobStateMachine.SucceedOnDelivery(running with { Status = JobStatus.Verifying }, T0, 1024, "ab"));
     }
 
     [Fact]
@@ -107,7 +121,7 @@ public sealed class JobStateMachineTests
         var renewed = JobStateMachine.Renew(held, T0.AddSeconds(10), TimeSpan.FromSeconds(30), checkpoint.Serialize());
         var verifying = JobStateMachine.StartVerifying(renewed.After, T0.AddSeconds(20), 100, "ab").After;
 
-        Assert.Null(renewed.Event); // progress never buries the history
+        Assert.Empty(renewed.Events); // progress never buries the history
         Assert.Equal(checkpoint, TransferCheckpoint.Parse(renewed.After.Checkpoint));
         Assert.Null(SourceVersion.FromCheckpoint(renewed.After.Checkpoint));
         Assert.Null(verifying.Checkpoint);
@@ -121,8 +135,9 @@ public sealed class JobStateMachineTests
 
         var t = JobStateMachine.Resumed(held, T0, 25_165_824, 41_943_040);
 
-        Assert.Equal((JobStatus.Running, "resumed"), (t.After.Status, t.Event!.Kind));
-        Assert.Equal(25_165_824, JobStateMachine.ResumedFrom(t.Event));
-        Assert.Null(JobStateMachine.ResumedFrom(t.Event with { Kind = "claimed" }));
+        var resumed = Assert.Single(t.Events);
+        Assert.Equal((JobStatus.Running, "resumed"), (t.After.Status, resumed.Kind));
+        Assert.Equal(25_165_824, JobStateMachine.ResumedFrom(resumed));
+        Assert.Null(JobStateMachine.ResumedFrom(resumed with { Kind = "claimed" }));
     }
 }

@@ -72,6 +72,24 @@ public sealed class FourFlowsTests(Rig rig)
     }
 
     [Theory]
+    [InlineData(VerifyMode.Checksum, 0)]
+    [InlineData(VerifyMode.ReadBack, 1)]
+    public async Task TheDeliveredHook_RunsOnlyBeforeAVerificationThatAsksTheTarget(VerifyMode verify, int calls)
+    {
+        await using var f = await FlowFixture.CreateAsync(rig);
+        await f.PutSftpSourceAsync("in/small.bin", 1024, seed: 17);
+        var delivered = 0;
+        var hooks = new TransferHooks(Delivered: (_, _, _) => { delivered++; return Task.CompletedTask; });
+
+        // A PUT checked against its Content-MD5 settles the checksum check; a read-back still has to ask.
+        await _runner.RunAsync(new TransferRequest(
+            new TransferLocation(f.SourceSftp(), "in/small.bin"), new TransferLocation(f.S3("out"), "small.bin"), "job-hook",
+            new TransferPolicy(Verify: verify), Hooks: hooks), default);
+
+        Assert.Equal(calls, delivered);
+    }
+
+    [Theory]
     [MemberData(nameof(Sizes))]
     public async Task SftpToSftp_GoesThroughStagingByteExactAndCleansUp(long size)
     {

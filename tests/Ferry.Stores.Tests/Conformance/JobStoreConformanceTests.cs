@@ -156,6 +156,25 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task TwoStepsInOneWrite_AppendBothEvents_OrNeither()
+    {
+        var store = await OpenStoreAsync();
+        var job = await CreateQueuedAsync(store, NewJob());
+        var running = (await store.ApplyAsync(JobStateMachine.Claim(job, "w", "eu", T0, Lease), default))!;
+        var renewed = (await store.ApplyAsync(JobStateMachine.Renew(running, T0 + TimeSpan.FromSeconds(5), Lease, null), default))!;
+
+        var stale = await store.ApplyAsync(JobStateMachine.SucceedOnDelivery(running, T0 + TimeSpan.FromSeconds(6), 42, "ab"), default);
+        var eventsBefore = (await store.GetEventsAsync(job.CustomerId, job.JobId, default)).Count;
+        var done = await store.ApplyAsync(JobStateMachine.SucceedOnDelivery(renewed, T0 + TimeSpan.FromSeconds(6), 42, "ab"), default);
+
+        Assert.Null(stale);
+        var stored = (await store.GetAsync(job.CustomerId, job.JobId, default))!;
+        Assert.Equal((JobStatus.Succeeded, done!.Version, 42L), (stored.Status, stored.Version, stored.Bytes));
+        var events = await store.GetEventsAsync(job.CustomerId, job.JobId, default);
+        Assert.Equal([(JobStatus.Running, JobStatus.Verifying), (JobStatus.Verifying, JobStatus.Succeeded)], events.Skip(eventsBefore).Select(e => (e.From, e.To)));
+    }
+
+    [Fact]
     public async Task TerminalStates_NeverChange_EvenForAForgedTransition()
     {
         var store = await OpenStoreAsync();
@@ -166,7 +185,7 @@ public abstract partial class JobStoreConformanceTests
 
         Assert.Throws<JobTransitionException>(() => JobStateMachine.Cancel(done, T0, "user"));
         var forged = new JobTransition(done with { Status = JobStatus.Queued, Version = done.Version + 1 }, done.Version, JobStatus.Succeeded,
-            null, null, new JobEvent(done.JobId, done.Version + 1, JobStatus.Succeeded, JobStatus.Queued, T0, "mallory", "forged"));
+            null, null, [new JobEvent(done.JobId, done.Version + 1, JobStatus.Succeeded, JobStatus.Queued, T0, "mallory", "forged")]);
         Assert.Null(await store.ApplyAsync(forged, default));
         Assert.Equal(JobStatus.Succeeded, (await store.GetAsync(job.CustomerId, job.JobId, default))!.Status);
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Ferry.Core.Connectors;
 using Ferry.Core.Errors;
 
 namespace Ferry.Connectors.Sftp;
@@ -27,7 +28,9 @@ namespace Ferry.Connectors.Sftp;
 /// none goes past the one at that end until it has answered: a 1 KB file is two reads sent
 /// together, and a long one sends one read past its end instead of up to a window of them. The
 /// close goes after them on the same channel, so by the time it is answered they all are, and the
-/// connection is clean for its next user.
+/// connection is clean for its next user. A stream reading to the end with a way to look at its
+/// file again (<see cref="ILooksAgainAtEnd"/>) sends the close the moment the end is read, and the
+/// stat right behind it: both are answered while the caller is still writing what it read.
 /// </para>
 /// <para>
 /// Each read asks for <see cref="SftpEndpointOptions.ReadLength"/> bytes (255 KiB, what OpenSSH
@@ -41,7 +44,7 @@ namespace Ferry.Connectors.Sftp;
 /// accept), so a capped server costs one extra request per window, not one per read.
 /// </para>
 /// </remarks>
-internal sealed class SftpCallbackReadStream : SftpLeasedReadStream
+internal sealed class SftpCallbackReadStream : SftpLeasedReadStream, ILooksAgainAtEnd
 {
     private const int MaxWindow = 16;
 
@@ -63,6 +66,8 @@ internal sealed class SftpCallbackReadStream : SftpLeasedReadStream
     private bool _ended;
     private SftpChunk _current;
     private int _used;
+    private Func<Task<RemoteEntry?>>? _lookAgain;
+    private Task<bool>? _closedAtEnd;
 
     private SftpCallbackReadStream(object session, byte[] handle, SftpLease lease, string where, TimeSpan timeout, int chunk, long offset, long? length)
         : base(lease, where)
@@ -75,13 +80,17 @@ internal sealed class SftpCallbackReadStream : SftpLeasedReadStream
         _end = length is { } l ? offset + l : long.MaxValue;
     }
 
+    public Task<RemoteEntry?>? AtEnd { get; private set; }
+
     /// <summary>Bytes asked for per read from now on: the configured length, or less once the server answered less.</summary>
     internal int ReadLength => _chunk;
 
     /// <summary>Opens <paramref name="fullPath"/> on the leased connection; the stream owns the lease from then on.</summary>
     /// <param name="expectedEnd">Where the caller expects the file to end (reading to the end only): the reads are cut to end there, and none goes past the one that confirms it.</param>
+    /// <param name="lookAgain">A stat of the file on this connection, sent with the close once the end is read (<see cref="AtEnd"/>; reading to the end only).</param>
     public static async Task<SftpCallbackReadStream> OpenAsync(
-        SftpLease lease, string fullPath, long offset, long? length, long? expectedEnd, string where, int readLength, CancellationToken cancellationToken)
+        SftpLease lease, string fullPath, long offset, long? length, long? expectedEnd, string where, int readLength, CancellationToken cancellationToken,
+        Func<Task<RemoteEntry?>>? lookAgain = null)
     {
         var client = lease.Client;
         var session = SftpSessionAccess.Session(client);
@@ -90,6 +99,7 @@ internal sealed class SftpCallbackReadStream : SftpLeasedReadStream
         return new SftpCallbackReadStream(session, handle, lease, where, client.OperationTimeout, Math.Max(MinReadLength, readLength), offset, length)
         {
             _expectedEnd = length is null && expectedEnd >= offset ? expectedEnd.Value : long.MaxValue,
+            _lookAgain = length is null ? lookAgain : null,
         };
     }
 
@@ -160,6 +170,7 @@ internal sealed class SftpCallbackReadStream : SftpLeasedReadStream
             if (chunk.Count == 0)
             {
                 End();
+                CloseAndLookAgain();
                 return false;
             }
 
@@ -249,17 +260,60 @@ internal sealed class SftpCallbackReadStream : SftpLeasedReadStream
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
+    /// <summary>At the end of the file: the close and the look at the file, sent together, answered while the caller writes.</summary>
+    private void CloseAndLookAgain()
+    {
+        if (_lookAgain is not { } look || _closedAtEnd is not null)
+        {
+            return;
+        }
+
+        _closedAtEnd = SftpFileRequests.CloseAsync(_session, _handle, _timeout, CancellationToken.None);
+        AtEnd = LookAsync(look);
+    }
+
+    private async Task<RemoteEntry?> LookAsync(Func<Task<RemoteEntry?>> look)
+    {
+        try
+        {
+            return await look().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            throw Fail(ex);
+        }
+    }
+
     /// <summary>Abandons the reads still in flight (their buffers go back to the pool when answered) and returns the current one.</summary>
     protected override void Release()
     {
         End();
         _current.Return();
         _current = default;
+        // On a connection dropped since, nobody may wait for these: their errors are observed here.
+        Observe(_closedAtEnd);
+        Observe(AtEnd);
+
+        static void Observe(Task? task) => task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    /// <summary>Closes the handle: the close goes after every read still in flight, so they are all answered when it is.</summary>
-    protected override async ValueTask CloseHandleAsync() =>
+    /// <summary>
+    /// Closes the handle: the close goes after every read still in flight, so they are all answered
+    /// when it is. One sent at the end of the file is waited for instead, and the look sent with it,
+    /// so the connection goes back to the pool with nothing outstanding.
+    /// </summary>
+    protected override async ValueTask CloseHandleAsync()
+    {
+        if (_closedAtEnd is { } closed)
+        {
+            await closed.ConfigureAwait(false);
+            await ((Task)AtEnd!).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // its answer or error is the caller's
+            return;
+        }
+
         await SftpFileRequests.CloseAsync(_session, _handle, _timeout, CancellationToken.None).ConfigureAwait(false);
+    }
 
     private sealed record Request(long Offset, int Length, SftpAnswer<SftpChunk> Answer);
 }

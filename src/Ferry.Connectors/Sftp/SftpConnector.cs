@@ -116,18 +116,21 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
     public Task<RemoteEntry?> StatAsync(string path, CancellationToken cancellationToken)
     {
         var rel = RemotePath.Normalize(path);
-        return RunAsync(rel, async c =>
+        return RunAsync(rel, c => StatOnAsync(c, rel, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>The entry at <paramref name="rel"/> (null: nothing there), asked on connection <paramref name="c"/>.</summary>
+    private async Task<RemoteEntry?> StatOnAsync(SftpClient c, string rel, CancellationToken cancellationToken)
+    {
+        try
         {
-            try
-            {
-                var attributes = await SftpDirectStat.StatAsync(c, Full(rel), cancellationToken).ConfigureAwait(false);
-                return (RemoteEntry?)ToEntry(rel, attributes);
-            }
-            catch (SftpPathNotFoundException)
-            {
-                return null;
-            }
-        }, cancellationToken);
+            var attributes = await SftpDirectStat.StatAsync(c, Full(rel), cancellationToken).ConfigureAwait(false);
+            return ToEntry(rel, attributes);
+        }
+        catch (SftpPathNotFoundException)
+        {
+            return null;
+        }
     }
 
     public Task<Stream> OpenReadAsync(string path, long offset, long? length, CancellationToken cancellationToken) =>
@@ -148,7 +151,10 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
             {
                 try
                 {
-                    return await SftpCallbackReadStream.OpenAsync(lease, Full(rel), offset, length, expectedEnd, Describe(rel), _options.ReadLength, cancellationToken).ConfigureAwait(false);
+                    // Read to the end for a caller that will look at the file again afterwards: the look goes with the close.
+                    var lookAgain = expectedEnd is null ? null : (Func<Task<RemoteEntry?>>)(() => StatOnAsync(lease.Client, rel, CancellationToken.None));
+                    return await SftpCallbackReadStream.OpenAsync(lease, Full(rel), offset, length, expectedEnd, Describe(rel), _options.ReadLength, cancellationToken, lookAgain)
+                        .ConfigureAwait(false);
                 }
                 catch (Exception ex) when (SftpSessionAccess.IsUnbound(ex))
                 {

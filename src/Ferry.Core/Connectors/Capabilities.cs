@@ -71,3 +71,16 @@ public interface IHasFeatures
 {
     ConnectorFeatures Features { get; }
 }
+
+/// <summary>
+/// A stream from <see cref="IConnector.OpenReadToEndAsync"/> that looks at its file again the moment
+/// it has read it to the end, on its own connection and in the same round trip as the close. The
+/// caller checks that the source did not change while it was read (a look after the read) while
+/// it is still writing what it read, instead of after: for a small SFTP file, two of the round
+/// trips a job waited for in turn.
+/// </summary>
+public interface ILooksAgainAtEnd
+{
+    /// <summary>The file as it was right after its end was read (null: gone by then); null until the end is read.</summary>
+    Task<RemoteEntry?>? AtEnd { get; }
+}

@@ -52,9 +52,9 @@ internal static class StagedFlow
     {
         var target = request.Target;
         var partPath = StreamingFlow.PartPath(target.Path, request.TransferId);
-        var (stagedResult, deliveredResult, deliveryError) = await StageAndDeliverAsync(request, source, staged, partPath, meter, cancellationToken)
+        var (stagedResult, deliveredResult, deliveryError, atEnd) = await StageAndDeliverAsync(request, source, staged, partPath, meter, cancellationToken)
             .ConfigureAwait(false);
-        await StreamingFlow.EnsureUnchangedAsync(request.Source, source, cancellationToken).ConfigureAwait(false);
+        await StreamingFlow.EnsureUnchangedAsync(request.Source, source, cancellationToken, atEnd).ConfigureAwait(false);
         if (deliveryError is not null)
         {
             notes.Add($"Delivery while staging failed ({deliveryError.Message}); delivered again from the staged copy.");
@@ -125,7 +125,8 @@ internal static class StagedFlow
     /// checkpoints (the engine's jobs), both writes can be continued by the next attempt, which
     /// reads the source only from where the two left off (<see cref="FirstPassCheckpoints"/>).
     /// </summary>
-    private static async Task<(WriteResult Staged, WriteResult? Delivered, FerryException? DeliveryError)> StageAndDeliverAsync(
+    /// <returns>Also the look the source's stream took at its end (<see cref="ILooksAgainAtEnd"/>), if it took one.</returns>
+    private static async Task<(WriteResult Staged, WriteResult? Delivered, FerryException? DeliveryError, Task<RemoteEntry?>? AtEnd)> StageAndDeliverAsync(
         TransferRequest request, RemoteEntry source, TransferLocation staged, string partPath, ProgressMeter meter, CancellationToken cancellationToken)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -181,9 +182,10 @@ internal static class StagedFlow
             await stagingRename.RenameAtomicAsync(staging.Path, staged.Path, replaceExisting: true, cancellationToken).ConfigureAwait(false);
         }
 
+        var atEnd = (read as ILooksAgainAtEnd)?.AtEnd;
         if (deliver.IsCompletedSuccessfully)
         {
-            return (stagedResult, await deliver.ConfigureAwait(false), null);
+            return (stagedResult, await deliver.ConfigureAwait(false), null, atEnd);
         }
 
         await Cleanup.DeleteQuietlyAsync(target, partPath).ConfigureAwait(false);
@@ -196,7 +198,7 @@ internal static class StagedFlow
             throw error;
         }
 
-        return (stagedResult, null, error);
+        return (stagedResult, null, error, atEnd);
     }
 
     /// <param name="start">Where the source is read from; a write continued from further on skips to its own offset.</param>

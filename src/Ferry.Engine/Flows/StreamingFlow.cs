@@ -48,13 +48,15 @@ internal static class StreamingFlow
 
             // Read to the source's end rather than to the size it reported: a file still growing
             // is then caught (SIZE_MISMATCH) instead of silently truncated.
+            Task<RemoteEntry?>? atEnd;
             await using (var read = await from.Connector.OpenReadToEndAsync(from.Path, offset, source.Size, cancellationToken).ConfigureAwait(false))
             await using (var counted = new ProgressReadStream(read, meter))
             {
                 written = await to.Connector.WriteAsync(writePath, counted, source.Size, options, cancellationToken).ConfigureAwait(false);
+                atEnd = (read as ILooksAgainAtEnd)?.AtEnd;
             }
 
-            await EnsureUnchangedAsync(from, source, cancellationToken).ConfigureAwait(false);
+            await EnsureUnchangedAsync(from, source, cancellationToken, atEnd).ConfigureAwait(false);
             if (atomic is not null)
             {
                 // Crash here: the .part file is complete but not delivered; the target is untouched.
@@ -117,9 +119,19 @@ internal static class StreamingFlow
     }
 
     /// <summary>Fails with SOURCE_CHANGED if the source's size, time or ETag moved while it was read.</summary>
-    public static async Task EnsureUnchangedAsync(TransferLocation from, RemoteEntry before, CancellationToken cancellationToken)
+    /// <param name="atEnd">The look the read stream took as it reached the end (<see cref="ILooksAgainAtEnd"/>), if it took one: asked again only if it failed.</param>
+    public static async Task EnsureUnchangedAsync(TransferLocation from, RemoteEntry before, CancellationToken cancellationToken, Task<RemoteEntry?>? atEnd = null)
     {
-        var after = await from.Connector.StatAsync(from.Path, cancellationToken).ConfigureAwait(false);
+        RemoteEntry? after;
+        try
+        {
+            after = atEnd is null ? await from.Connector.StatAsync(from.Path, cancellationToken).ConfigureAwait(false) : await atEnd.ConfigureAwait(false);
+        }
+        catch (FerryException ex) when (atEnd is not null && ex.IsTransient)
+        {
+            after = await from.Connector.StatAsync(from.Path, cancellationToken).ConfigureAwait(false);
+        }
+
         if (after is null || after.Size != before.Size || after.LastModified != before.LastModified || after.ETag != before.ETag)
         {
             throw FerryException.Transient(ErrorCodes.SourceChanged,

@@ -84,6 +84,29 @@ public sealed class SftpCallbackReadStreamTests(Rig rig)
     }
 
     [Fact]
+    public async Task ReadingToTheEnd_LooksAtTheFileAgainWithTheClose_AsItWasAfterTheLastRead()
+    {
+        const int length = 3 * Chunk + 5;
+        var options = rig.Sftp.KeyUser();
+        await using var c = new SftpConnector(options);
+        await c.WriteAsync("look-again.bin", new RandomData(length, seed: 12), length, WriteOptions.Default, default);
+        var before = (await c.StatAsync("look-again.bin", default))!;
+
+        await using var read = await c.OpenReadToEndAsync("look-again.bin", 0, length, default);
+        var looking = Assert.IsAssignableFrom<ILooksAgainAtEnd>(read);
+        await read.ReadExactlyAsync(new byte[Chunk]);
+        Assert.Null(looking.AtEnd); // nothing is looked at before the end is read
+        // Touched while it is being read: the look after the end must see it.
+        var touched = before.LastModified!.Value.AddMinutes(-5);
+        File.SetLastWriteTimeUtc(Path.Combine(options.BasePath, "look-again.bin"), touched.UtcDateTime);
+        await read.CopyToAsync(Stream.Null);
+
+        var atEnd = await looking.AtEnd!;
+        Assert.Equal((length, touched), (atEnd!.Size, atEnd.LastModified));
+        Assert.Equal(await c.StatAsync("look-again.bin", default), atEnd); // the same entry a stat gives
+    }
+
+    [Fact]
     public async Task ReadSynchronously_AFileIsByteExact()
     {
         const int length = 3 * Chunk + 5;

@@ -171,6 +171,29 @@ public sealed class DeliveryBehaviourTests(Rig rig)
     }
 
     [Fact]
+    public async Task SourceTouchedWhileRead_IsSourceChanged_SeenByTheLookTheReadTookAtItsEnd()
+    {
+        await using var f = await FlowFixture.CreateAsync(rig);
+        await f.PutSftpSourceAsync("touched.bin", 32L * 1024 * 1024, seed: 29);
+        var local = Path.Combine(f.SourceSftpOptions.BasePath, "touched.bin");
+        var touched = 0;
+
+        // Same size, another time: only the look after the read can tell.
+        var ex = await Assert.ThrowsAsync<FerryException>(() => _runner.RunAsync(new TransferRequest(
+            new TransferLocation(f.SourceSftp(), "touched.bin"), new TransferLocation(f.S3(), "touched.bin"), "job-touched",
+            Progress: p =>
+            {
+                if (p.Bytes < p.TotalBytes && Interlocked.Exchange(ref touched, 1) == 0)
+                {
+                    File.SetLastWriteTimeUtc(local, DateTime.UtcNow.AddHours(-1));
+                }
+            }), default));
+
+        Assert.Equal(1, touched);
+        Assert.Equal((ErrorKind.Transient, ErrorCodes.SourceChanged), (ex.Kind, ex.Code));
+    }
+
+    [Fact]
     public async Task SourceGrowingDuringTransfer_FailsTransientlyAndDeliversNothing()
     {
         await using var f = await FlowFixture.CreateAsync(rig);

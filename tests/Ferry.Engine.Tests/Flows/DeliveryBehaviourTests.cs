@@ -174,13 +174,14 @@ public sealed class DeliveryBehaviourTests(Rig rig)
     public async Task SourceTouchedWhileRead_IsSourceChanged_SeenByTheLookTheReadTookAtItsEnd()
     {
         await using var f = await FlowFixture.CreateAsync(rig);
-        await f.PutSftpSourceAsync("touched.bin", 32L * 1024 * 1024, seed: 29);
+        // Large enough that the transfer is still reading when the first progress report comes.
+        await f.PutSftpSourceAsync("touched.bin", 256L * 1024 * 1024, seed: 29);
         var local = Path.Combine(f.SourceSftpOptions.BasePath, "touched.bin");
         var touched = 0;
 
         // Same size, another time: only the look after the read can tell.
         var ex = await Assert.ThrowsAsync<FerryException>(() => _runner.RunAsync(new TransferRequest(
-            new TransferLocation(f.SourceSftp(), "touched.bin"), new TransferLocation(f.S3(), "touched.bin"), "job-touched",
+            new TransferLocation(f.SourceSftp(), "touched.bin"), new TransferLocation(f.TargetSftp(), "touched.bin"), "job-touched",
             Progress: p =>
             {
                 if (p.Bytes < p.TotalBytes && Interlocked.Exchange(ref touched, 1) == 0)
@@ -191,6 +192,7 @@ public sealed class DeliveryBehaviourTests(Rig rig)
 
         Assert.Equal(1, touched);
         Assert.Equal((ErrorKind.Transient, ErrorCodes.SourceChanged), (ex.Kind, ex.Code));
+        Assert.Empty(Directory.GetFiles(f.TargetSftpOptions.BasePath)); // checked before the rename: nothing delivered
     }
 
     [Fact]

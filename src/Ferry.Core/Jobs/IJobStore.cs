@@ -3,8 +3,9 @@ namespace Ferry.Core.Jobs;
 /// <summary>
 /// The system of record for jobs, implemented on SQLite, PostgreSQL and DynamoDB. Every write is
 /// conditional (a unique idempotency key on create; expected version, status and lease on every
-/// change), nothing needs a join, and no write touches more than the job and one history entry,
-/// so the same engine runs on all three.
+/// change), nothing needs a join, and no write touches more than a handful of items (the job, its
+/// history entries for the step, and for a claim its concurrency slots: one SQL transaction, one
+/// DynamoDB TransactWriteItems), so the same engine runs on all three.
 /// </summary>
 public interface IJobStore
 {
@@ -41,6 +42,16 @@ public interface IJobStore
     /// the stored job, or null when another writer got there first (or the lease was lost).
     /// </summary>
     Task<TransferJob?> ApplyAsync(JobTransition transition, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Applies <paramref name="claim"/> (<see cref="JobStateMachine.Claim"/>) and takes one slot of
+    /// each of <paramref name="slots"/> for the job (the slots of <see cref="Endpoints.IConcurrencySlots"/>,
+    /// in the same store, held until <paramref name="slotsExpireAt"/>), all in one write: the job is
+    /// claimed with every slot taken, or nothing changes and the answer is null (another writer got
+    /// the job first, or a resource has no free slot). Slots are never held for a job that was not
+    /// claimed, nor a job claimed without its slots.
+    /// </summary>
+    Task<ClaimedJob?> ClaimAsync(JobTransition claim, IReadOnlyList<SlotRequest> slots, DateTimeOffset slotsExpireAt, CancellationToken cancellationToken);
 
     /// <summary>The customer's jobs not yet in a terminal state (the backlog that backpressure limits).</summary>
     Task<int> CountActiveAsync(string customerId, CancellationToken cancellationToken);

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Logging;
 namespace Ferry.Engine.Jobs;
 
 /// <summary>
-/// The dispatcher: finds runnable jobs in the store, takes each one's endpoint concurrency slots
-/// and then its lease, and hands it to a worker. Any number of processes can run one against the
+/// The dispatcher: finds runnable jobs in the store, takes each one's lease together with its
+/// endpoints' concurrency slots (one write), and hands it to a worker. Any number of processes can run one against the
 /// same store; the conditional writes decide who gets what. On shutdown it stops claiming, lets
 /// running transfers finish for a grace period, then gives their leases back.
 /// </summary>
@@ -124,24 +124,22 @@ public sealed class JobEngine : BackgroundService
     private async Task<bool> TryStartAsync(TransferJob candidate, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        if (await AcquireSlotsAsync(candidate, now, cancellationToken).ConfigureAwait(false) is not var (slots, endpoints))
+        if (!JobStateMachine.IsClaimable(candidate, now))
         {
             return false;
         }
 
-        TransferJob? claimed = null;
-        if (JobStateMachine.IsClaimable(candidate, now))
+        var endpoints = await ReadEndpointsAsync(candidate, cancellationToken).ConfigureAwait(false);
+        // A missing endpoint needs no slot; the executor reports it as the job's error.
+        var wanted = new[] { endpoints.Source, endpoints.Target }.OfType<Endpoint>().DistinctBy(e => e.EndpointId)
+            .Select(e => new SlotRequest(SlotResource(e.EndpointId), Math.Max(1, e.MaxConcurrency))).ToList();
+        if (await _jobs.ClaimAsync(JobStateMachine.Claim(candidate, _options.WorkerId, _options.Region, now, _options.Lease), wanted, now + _options.Lease,
+                cancellationToken).ConfigureAwait(false) is not { } taken)
         {
-            claimed = await _jobs.ApplyAsync(JobStateMachine.Claim(candidate, _options.WorkerId, _options.Region, now, _options.Lease), cancellationToken)
-                .ConfigureAwait(false);
+            return false; // taken by another worker, or an endpoint is at its limit
         }
 
-        if (claimed is null)
-        {
-            await ReleaseSlotsAsync(slots, candidate.JobId).ConfigureAwait(false);
-            return false;
-        }
-
+        var (claimed, slots) = taken;
         if (candidate.LeaseOwner is not null)
         {
             _metrics.TakenOver();
@@ -183,39 +181,19 @@ public sealed class JobEngine : BackgroundService
         return true;
     }
 
-    /// <summary>
-    /// Reads the job's endpoints (once: the executor gets them too) and takes one slot on each, or
-    /// none at all (a slot taken while the other endpoint had none free is given back). A missing
-    /// endpoint needs no slot; the executor reports it as the job's error.
-    /// </summary>
-    private async Task<(List<(string Resource, int Slot)> Slots, JobEndpoints Endpoints)?> AcquireSlotsAsync(
-        TransferJob job, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The job's endpoints, read once: their limits decide the slots, and the executor gets them too (null: gone).</summary>
+    private async Task<JobEndpoints> ReadEndpointsAsync(TransferJob job, CancellationToken cancellationToken)
     {
         var source = await _endpoints.GetAsync(job.CustomerId, job.SourceEndpointId, cancellationToken).ConfigureAwait(false);
         var target = job.TargetEndpointId == job.SourceEndpointId
             ? source
             : await _endpoints.GetAsync(job.CustomerId, job.TargetEndpointId, cancellationToken).ConfigureAwait(false);
-        // Both at once: concurrent store writes share one commit.
-        var asked = await Task.WhenAll(new[] { source, target }.OfType<Endpoint>().DistinctBy(e => e.EndpointId).Select(async endpoint =>
-        {
-            var resource = SlotResource(endpoint.EndpointId);
-            var slot = await _slots.TryAcquireAsync(resource, Math.Max(1, endpoint.MaxConcurrency), job.JobId, now, now + _options.Lease, cancellationToken)
-                .ConfigureAwait(false);
-            return (Resource: resource, Slot: slot);
-        })).ConfigureAwait(false);
-        var taken = asked.Where(a => a.Slot is not null).Select(a => (a.Resource, a.Slot!.Value)).ToList();
-        if (taken.Count < asked.Length)
-        {
-            await ReleaseSlotsAsync(taken, job.JobId).ConfigureAwait(false);
-            return null;
-        }
-
-        return (taken, new JobEndpoints(source, target));
+        return new JobEndpoints(source, target);
     }
 
     public static string SlotResource(string endpointId) => "endpoint:" + endpointId;
 
-    private async Task RenewSlotsAsync(List<(string Resource, int Slot)> slots, string holder, CancellationToken stop)
+    private async Task RenewSlotsAsync(IReadOnlyList<HeldSlot> slots, string holder, CancellationToken stop)
     {
         try
         {
@@ -243,7 +221,7 @@ public sealed class JobEngine : BackgroundService
         }
     }
 
-    private Task ReleaseSlotsAsync(List<(string Resource, int Slot)> slots, string holder) =>
+    private Task ReleaseSlotsAsync(IReadOnlyList<HeldSlot> slots, string holder) =>
         Task.WhenAll(slots.Select(async s =>
         {
             try

@@ -1,4 +1,5 @@
 using Ferry.Core.Endpoints;
+using Microsoft.Data.Sqlite;
 using static Ferry.Stores.Sqlite.SqliteJobMapping;
 
 namespace Ferry.Stores.Sqlite;
@@ -15,31 +16,35 @@ public sealed class SqliteConcurrencySlots(SqliteDatabase database) : IConcurren
     /// row before a job could start.)
     /// </remarks>
     public Task<int?> TryAcquireAsync(string resource, int limit, string holder, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
-        database.WriteAsync<int?>(async (c, tx) =>
+        database.WriteAsync((c, tx) => TakeAsync(c, tx, resource, limit, holder, now, expiresAt, cancellationToken), cancellationToken);
+
+    /// <summary><see cref="TryAcquireAsync"/> inside a transaction the caller writes more in (<see cref="SqliteJobStore.ClaimAsync"/>).</summary>
+    internal static async Task<int?> TakeAsync(
+        SqliteConnection c, SqliteTransaction tx, string resource, int limit, string holder, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        if (await SqliteCommands.ScalarAsync(c, tx, "SELECT slot FROM concurrency_slots WHERE resource = $r AND holder = $h AND slot < $limit LIMIT 1",
+                cancellationToken, ("$r", resource), ("$h", holder), ("$limit", limit)).ConfigureAwait(false) is long held)
         {
-            if (await SqliteCommands.ScalarAsync(c, tx, "SELECT slot FROM concurrency_slots WHERE resource = $r AND holder = $h AND slot < $limit LIMIT 1",
-                    cancellationToken, ("$r", resource), ("$h", holder), ("$limit", limit)).ConfigureAwait(false) is long held)
-            {
-                await SqliteCommands.RunAsync(c, tx, RenewSql, cancellationToken, ("$exp", Ms(expiresAt)), ("$r", resource), ("$s", held), ("$h", holder)).ConfigureAwait(false);
-                return (int)held;
-            }
+            await SqliteCommands.RunAsync(c, tx, RenewSql, cancellationToken, ("$exp", Ms(expiresAt)), ("$r", resource), ("$s", held), ("$h", holder)).ConfigureAwait(false);
+            return (int)held;
+        }
 
-            for (var slot = 0; slot < limit; slot++)
+        for (var slot = 0; slot < limit; slot++)
+        {
+            // Inserted, or taken over from a holder whose expiry passed; a live holder keeps it.
+            var changed = await SqliteCommands.RunAsync(c, tx, """
+                INSERT INTO concurrency_slots (resource, slot, holder, expires_at) VALUES ($r, $s, $h, $exp)
+                ON CONFLICT (resource, slot) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                WHERE concurrency_slots.expires_at <= $now
+                """, cancellationToken, ("$r", resource), ("$s", slot), ("$h", holder), ("$exp", Ms(expiresAt)), ("$now", Ms(now))).ConfigureAwait(false);
+            if (changed == 1)
             {
-                // Inserted, or taken over from a holder whose expiry passed; a live holder keeps it.
-                var changed = await SqliteCommands.RunAsync(c, tx, """
-                    INSERT INTO concurrency_slots (resource, slot, holder, expires_at) VALUES ($r, $s, $h, $exp)
-                    ON CONFLICT (resource, slot) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-                    WHERE concurrency_slots.expires_at <= $now
-                    """, cancellationToken, ("$r", resource), ("$s", slot), ("$h", holder), ("$exp", Ms(expiresAt)), ("$now", Ms(now))).ConfigureAwait(false);
-                if (changed == 1)
-                {
-                    return slot;
-                }
+                return slot;
             }
+        }
 
-            return null;
-        }, cancellationToken);
+        return null;
+    }
 
     public async Task<bool> RenewAsync(string resource, int slot, string holder, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
         await database.ExecuteAsync(RenewSql, cancellationToken,

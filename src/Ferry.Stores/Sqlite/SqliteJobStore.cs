@@ -156,33 +156,67 @@ public sealed partial class SqliteJobStore : IJobStore
         """;
 
     public Task<TransferJob?> ApplyAsync(JobTransition transition, CancellationToken cancellationToken) =>
-        _database.WriteAsync(async (c, tx) =>
+        _database.WriteAsync(async (c, tx) => await UpdateAsync(c, tx, transition, cancellationToken).ConfigureAwait(false) ? transition.After : null, cancellationToken);
+
+    /// <remarks>
+    /// One write of the single writer: the job's update and the slots' upserts run in a savepoint of
+    /// their own, rolled back whole when the job moved on or a resource is full. Taken apart (slots,
+    /// then the claim) they were two commits a job waited for in turn before it could start.
+    /// </remarks>
+    public Task<ClaimedJob?> ClaimAsync(JobTransition claim, IReadOnlyList<SlotRequest> slots, DateTimeOffset slotsExpireAt, CancellationToken cancellationToken) =>
+        _database.WriteAsync<ClaimedJob?>(async (c, tx) =>
         {
-            var j = transition.After;
+            const string Savepoint = "claim";
+            tx.Save(Savepoint);
+            var held = new List<HeldSlot>(slots.Count);
+            foreach (var (resource, limit) in slots)
             {
-                var update = SqliteCommands.Reused(c, tx, transition.RequiredLeaseToken is null ? UpdateSql : UpdateHeldSql);
-                AddJobParameters(update, j);
-                update.Parameters.AddWithValue("$expected_version", transition.ExpectedVersion);
-                update.Parameters.AddWithValue("$expected_status", Status(transition.ExpectedStatus));
-                if (transition.RequiredLeaseToken is { } token)
+                if (await SqliteConcurrencySlots.TakeAsync(c, tx, resource, limit, claim.After.JobId, claim.After.UpdatedAt, slotsExpireAt, cancellationToken)
+                    .ConfigureAwait(false) is not { } slot)
                 {
-                    update.Parameters.AddWithValue("$req_token", token);
-                    update.Parameters.AddWithValue("$lease_valid_at", Ms(transition.LeaseValidAt ?? j.UpdatedAt));
+                    break;
                 }
 
-                if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
-                {
-                    return null;
-                }
+                held.Add(new HeldSlot(resource, slot));
             }
 
-            foreach (var e in transition.Events)
+            if (held.Count < slots.Count || !await UpdateAsync(c, tx, claim, cancellationToken).ConfigureAwait(false))
             {
-                await InsertEventAsync(c, tx, e, cancellationToken).ConfigureAwait(false);
+                tx.Rollback(Savepoint);
+                tx.Release(Savepoint);
+                return null;
             }
 
-            return (TransferJob?)j;
+            tx.Release(Savepoint);
+            return new ClaimedJob(claim.After, held);
         }, cancellationToken);
+
+    /// <summary>The transition's conditional update and its history entries; false (nothing written) when its conditions do not hold.</summary>
+    private static async Task<bool> UpdateAsync(SqliteConnection c, SqliteTransaction tx, JobTransition transition, CancellationToken cancellationToken)
+    {
+        var j = transition.After;
+        var update = SqliteCommands.Reused(c, tx, transition.RequiredLeaseToken is null ? UpdateSql : UpdateHeldSql);
+        AddJobParameters(update, j);
+        update.Parameters.AddWithValue("$expected_version", transition.ExpectedVersion);
+        update.Parameters.AddWithValue("$expected_status", Status(transition.ExpectedStatus));
+        if (transition.RequiredLeaseToken is { } token)
+        {
+            update.Parameters.AddWithValue("$req_token", token);
+            update.Parameters.AddWithValue("$lease_valid_at", Ms(transition.LeaseValidAt ?? j.UpdatedAt));
+        }
+
+        if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+        {
+            return false;
+        }
+
+        foreach (var e in transition.Events)
+        {
+            await InsertEventAsync(c, tx, e, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
 
     public async Task<int> CountActiveAsync(string customerId, CancellationToken cancellationToken) =>
         (await _database.QueryAsync($"SELECT COUNT(*) FROM jobs WHERE customer_id = $c AND status NOT IN {Terminal}", r => r.GetInt32(0), cancellationToken,

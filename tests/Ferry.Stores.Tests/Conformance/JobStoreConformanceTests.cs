@@ -156,6 +156,48 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task Claim_TakesEverySlot_OrNoneAndLeavesTheJobQueued()
+    {
+        var store = await OpenStoreAsync();
+        var (partner, bucket) = ("ep:" + Guid.NewGuid().ToString("N"), "ep:" + Guid.NewGuid().ToString("N"));
+        var a = await CreateQueuedAsync(store, NewJob());
+        var b = await CreateQueuedAsync(store, NewJob());
+        var c = await CreateQueuedAsync(store, NewJob());
+
+        var first = await store.ClaimAsync(JobStateMachine.Claim(a, "w", "eu", T0, Lease), [new(partner, 1), new(bucket, 2)], T0 + Lease, default);
+        // The bucket has a slot left, the partner none: b gets neither, and stays as it was.
+        var refused = await store.ClaimAsync(JobStateMachine.Claim(b, "w", "eu", T0, Lease), [new(bucket, 2), new(partner, 1)], T0 + Lease, default);
+        var third = await store.ClaimAsync(JobStateMachine.Claim(c, "w", "eu", T0, Lease), [new(bucket, 2)], T0 + Lease, default);
+
+        Assert.Equal([new HeldSlot(partner, 0), new HeldSlot(bucket, 0)], first!.Slots);
+        Assert.Equal((JobStatus.Running, "w"), (first.Job.Status, first.Job.LeaseOwner));
+        Assert.Null(refused);
+        var unchanged = (await store.GetAsync(b.CustomerId, b.JobId, default))!;
+        Assert.Equal((JobStatus.Queued, b.Version, 0), (unchanged.Status, unchanged.Version, unchanged.Attempts));
+        Assert.Equal([new HeldSlot(bucket, 1)], third!.Slots); // the slot b had taken in passing was given back with it
+    }
+
+    [Fact]
+    public async Task Claim_ThatLosesTheRace_LeavesNoSlotTaken_AndAnExpiredSlotIsTakenOver()
+    {
+        var store = await OpenStoreAsync();
+        var partner = "ep:" + Guid.NewGuid().ToString("N");
+        var job = await CreateQueuedAsync(store, NewJob());
+        var other = await CreateQueuedAsync(store, NewJob());
+        var late = await CreateQueuedAsync(store, NewJob());
+
+        var won = await store.ClaimAsync(JobStateMachine.Claim(job, "w1", "eu", T0, Lease), [], T0 + Lease, default);
+        var lost = await store.ClaimAsync(JobStateMachine.Claim(job, "w2", "eu", T0, Lease), [new(partner, 1)], T0 + Lease, default);
+        var free = await store.ClaimAsync(JobStateMachine.Claim(other, "w2", "eu", T0, Lease), [new(partner, 1)], T0 + Lease, default);
+        var takenOver = await store.ClaimAsync(JobStateMachine.Claim(late, "w3", "eu", T0 + Lease, Lease), [new(partner, 1)], T0 + Lease + Lease, default);
+
+        Assert.Equal(("w1", 0), (won!.Job.LeaseOwner, won.Slots.Count));
+        Assert.Null(lost);
+        Assert.Equal([new HeldSlot(partner, 0)], free!.Slots);
+        Assert.Equal([new HeldSlot(partner, 0)], takenOver!.Slots); // other's slot expired with its lease
+    }
+
+    [Fact]
     public async Task TwoStepsInOneWrite_AppendBothEvents_OrNeither()
     {
         var store = await OpenStoreAsync();

@@ -2,7 +2,11 @@ using Ferry.Stores.Sqlite;
 
 namespace Ferry.Stores.Tests;
 
-/// <summary>Endpoint concurrency slots (max_concurrency) on the SQLite file.</summary>
+/// <summary>
+/// Endpoint concurrency slots (max_concurrency) on the SQLite file. Jobs take them with their claim
+/// (<see cref="SqliteJobStore.ClaimAsync"/>, covered by the job store's conformance tests); here the
+/// taking itself, in a write of its own.
+/// </summary>
 public sealed class SqliteConcurrencySlotsTests : IAsyncLifetime
 {
     private const string Resource = "endpoint:ep_a";
@@ -20,7 +24,7 @@ public sealed class SqliteConcurrencySlotsTests : IAsyncLifetime
     public Task DisposeAsync() => _file.DisposeAsync();
 
     private Task<int?> Acquire(string holder, int limit = 2, DateTimeOffset? now = null, DateTimeOffset? expiresAt = null) =>
-        _slots.TryAcquireAsync(Resource, limit, holder, now ?? T0, expiresAt ?? Expiry, default);
+        _file.Db.WriteAsync((c, tx) => SqliteConcurrencySlots.TakeAsync(c, tx, Resource, limit, holder, now ?? T0, expiresAt ?? Expiry, default), default);
 
     [Fact]
     public async Task SlotsUpToTheLimit_ThenNone()

@@ -2,18 +2,13 @@ namespace Ferry.Core.Endpoints;
 
 /// <summary>
 /// Per-endpoint concurrency limits that hold across processes: an endpoint with max_concurrency N
-/// has N slots in the store, each taken by one job with an expiry, like a lease. A slot whose
-/// holder stopped renewing frees itself. Each slot is one item with a conditional write, so
+/// has N slots in the store, each taken by one job with an expiry, like a lease, in the same write
+/// as the job's claim (<see cref="Jobs.IJobStore.ClaimAsync"/>). A slot whose holder stopped
+/// renewing frees itself. Each slot is one item with a conditional write, so
 /// every store (SQL row, DynamoDB item) can implement it the same way.
 /// </summary>
 public interface IConcurrencySlots
 {
-    /// <summary>
-    /// Takes a free (or expired) slot below <paramref name="limit"/> for <paramref name="holder"/>,
-    /// or returns the one it already holds; null when all are taken.
-    /// </summary>
-    Task<int?> TryAcquireAsync(string resource, int limit, string holder, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken);
-
     /// <summary>Extends a held slot; false when the holder lost it.</summary>
     Task<bool> RenewAsync(string resource, int slot, string holder, DateTimeOffset expiresAt, CancellationToken cancellationToken);
 

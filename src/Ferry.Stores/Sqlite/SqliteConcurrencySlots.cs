@@ -4,21 +4,17 @@ using static Ferry.Stores.Sqlite.SqliteJobMapping;
 
 namespace Ferry.Stores.Sqlite;
 
-/// <summary>Concurrency slots as rows (resource, slot); taking one is a conditional upsert.</summary>
+/// <summary>Concurrency slots as rows (resource, slot); taking one is a conditional upsert, done with the job's claim.</summary>
 public sealed class SqliteConcurrencySlots(SqliteDatabase database) : IConcurrencySlots
 {
     private const string RenewSql = "UPDATE concurrency_slots SET expires_at = $exp WHERE resource = $r AND slot = $s AND holder = $h";
 
-    /// <remarks>
-    /// One write: the check for a slot already held and every slot tried run in one transaction of
-    /// the single writer, so taking a slot costs one commit however many are busy. (It was one
-    /// commit per slot tried: while an endpoint was busy, up to <paramref name="limit"/> fsyncs in a
-    /// row before a job could start.)
-    /// </remarks>
-    public Task<int?> TryAcquireAsync(string resource, int limit, string holder, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
-        database.WriteAsync((c, tx) => TakeAsync(c, tx, resource, limit, holder, now, expiresAt, cancellationToken), cancellationToken);
-
-    /// <summary><see cref="TryAcquireAsync"/> inside a transaction the caller writes more in (<see cref="SqliteJobStore.ClaimAsync"/>).</summary>
+    /// <summary>
+    /// Takes a free (or expired) slot below <paramref name="limit"/> for <paramref name="holder"/>,
+    /// or the one it already holds (its expiry moved on); null when all are taken. Inside the
+    /// transaction of a claim (<see cref="SqliteJobStore.ClaimAsync"/>): the check for a slot already
+    /// held and every slot tried cost no commit of their own, however many are busy.
+    /// </summary>
     internal static async Task<int?> TakeAsync(
         SqliteConnection c, SqliteTransaction tx, string resource, int limit, string holder, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {

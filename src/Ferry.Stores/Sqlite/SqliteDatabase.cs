@@ -7,8 +7,9 @@ namespace Ferry.Stores.Sqlite;
 /// <summary>
 /// The embedded database file shared by the SQLite stores: one connection string, the schema
 /// created once, reads on connections kept open with their prepared statements (or a pooled
-/// connection per read), and every write through one group-committing writer
-/// (<see cref="SqliteGroupCommit"/>).
+/// connection per read), every write through one group-committing writer
+/// (<see cref="SqliteGroupCommit"/>), and the log copied into the file off the writer's path
+/// (<see cref="SqliteCheckpointer"/>).
 /// </summary>
 public sealed class SqliteDatabase : IAsyncDisposable
 {
@@ -17,6 +18,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
 
     private readonly string _connectionString;
     private readonly SqliteGroupCommit _writer;
+    private readonly SqliteCheckpointer _checkpointer;
     private readonly ConcurrentBag<SqliteConnection> _readers = [];
     private volatile bool _disposed;
 
@@ -24,6 +26,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
     {
         _connectionString = connectionString;
         _writer = new SqliteGroupCommit(connectionString);
+        _checkpointer = new SqliteCheckpointer(connectionString);
     }
 
     /// <summary>The schema version this Ferry writes (SQLite's user_version); see <see cref="SqliteSchema.Version"/>.</summary>
@@ -151,5 +154,6 @@ public sealed class SqliteDatabase : IAsyncDisposable
         }
 
         await _writer.DisposeAsync().ConfigureAwait(false);
+        await _checkpointer.DisposeAsync().ConfigureAwait(false);
     }
 }

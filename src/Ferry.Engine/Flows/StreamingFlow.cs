@@ -31,8 +31,21 @@ internal static class StreamingFlow
         var checkpointed = resumable is not null && Sha256Hasher.CanSaveState && request.Hooks?.Checkpointed is { } save
             ? (Action<WriteCheckpoint>)(w => save(scope.With(w)))
             : null;
+        Stream? reading = null;
         var options = new WriteOptions(CreateOnly: atomic is null && policy.Overwrite == OverwriteMode.FailIfExists, Sha256: source.Sha256, DeliveredFor: request.DeliveredFor,
-            ResumeFrom: resume, Checkpointed: checkpointed, BeforeCompleting: atomic is null ? request.BeforeCommitAsync : null);
+            ResumeFrom: resume, Checkpointed: checkpointed, BeforeCompleting: atomic is null ? BeforeCompletingAsync : null);
+
+        // Before a multipart upload completes: the lease, and the source as it was when its end was
+        // read (that look has long been answered by then), so a changed source is never made visible.
+        async Task BeforeCompletingAsync(CancellationToken ct)
+        {
+            await request.BeforeCommitAsync(ct).ConfigureAwait(false);
+            if ((reading as ILooksAgainAtEnd)?.AtEnd is { } atEnd)
+            {
+                await EnsureUnchangedAsync(from, source, ct, atEnd).ConfigureAwait(false);
+            }
+        }
+
         var offset = resume?.Offset ?? 0;
         meter.ResumeAt(offset);
 
@@ -42,7 +55,9 @@ internal static class StreamingFlow
             if (atomic is null)
             {
                 // Without a part file the write itself delivers (an S3 object appears when it
-                // completes): checked before it starts, and again before a multipart upload completes.
+                // completes): checked before it starts, and again before a multipart upload
+                // completes; a single PUT's source is checked after it (a look before would put a
+                // round trip back on a small file's path).
                 await request.BeforeCommitAsync(cancellationToken).ConfigureAwait(false);
             }
 
@@ -52,6 +67,7 @@ internal static class StreamingFlow
             await using (var read = await from.Connector.OpenReadToEndAsync(from.Path, offset, source.Size, cancellationToken).ConfigureAwait(false))
             await using (var counted = new ProgressReadStream(read, meter))
             {
+                reading = read;
                 written = await to.Connector.WriteAsync(writePath, counted, source.Size, options, cancellationToken).ConfigureAwait(false);
                 atEnd = (read as ILooksAgainAtEnd)?.AtEnd;
             }

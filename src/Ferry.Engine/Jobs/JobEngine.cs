@@ -10,9 +10,9 @@ namespace Ferry.Engine.Jobs;
 
 /// <summary>
 /// The dispatcher: finds runnable jobs in the store, takes each one's lease together with its
-/// endpoints' concurrency slots (one write), and hands it to a worker. Any number of processes can run one against the
-/// same store; the conditional writes decide who gets what. On shutdown it stops claiming, lets
-/// running transfers finish for a grace period, then gives their leases back.
+/// endpoints' concurrency slots (one write), and hands it to a worker. Any number of processes can
+/// run one against the same store; the conditional writes decide who gets what. On shutdown it
+/// stops claiming, lets running transfers finish for a grace period, then gives their leases back.
 /// </summary>
 public sealed class JobEngine : BackgroundService
 {
@@ -103,7 +103,7 @@ public sealed class JobEngine : BackgroundService
         // More candidates than free workers: some will be behind a full endpoint or won by another process.
         var candidates = await _jobs.FindRunnableAsync(now, (free * 4) + Running, cancellationToken).ConfigureAwait(false);
         // Candidates are tried a wave at a time, as many at once as there are free workers: their
-        // slot and claim writes then share commits instead of queueing one behind the other.
+        // claims (each with its slots) then share commits instead of queueing one behind the other.
         var waiting = new Queue<TransferJob>(candidates.Where(c => !_running.ContainsKey(c.JobId)));
         var started = 0;
         while (started < free && waiting.Count > 0 && !cancellationToken.IsCancellationRequested)

@@ -170,8 +170,10 @@ public sealed class DeliveryBehaviourTests(Rig rig)
         Assert.Null(await f.S3SizeAsync("nope.bin"));
     }
 
-    [Fact]
-    public async Task SourceTouchedWhileRead_IsSourceChanged_SeenByTheLookTheReadTookAtItsEnd()
+    [Theory]
+    [InlineData("sftp")] // checked before the rename of the part file
+    [InlineData("s3")] // checked before the multipart upload completes
+    public async Task SourceTouchedWhileRead_IsSourceChanged_AndNothingIsDelivered(string target)
     {
         await using var f = await FlowFixture.CreateAsync(rig);
         // Large enough that the transfer is still reading when the first progress report comes.
@@ -179,9 +181,9 @@ public sealed class DeliveryBehaviourTests(Rig rig)
         var local = Path.Combine(f.SourceSftpOptions.BasePath, "touched.bin");
         var touched = 0;
 
-        // Same size, another time: only the look after the read can tell.
+        // Same size, another time: only the look the read takes at its end can tell.
         var ex = await Assert.ThrowsAsync<FerryException>(() => _runner.RunAsync(new TransferRequest(
-            new TransferLocation(f.SourceSftp(), "touched.bin"), new TransferLocation(f.TargetSftp(), "touched.bin"), "job-touched",
+            new TransferLocation(f.SourceSftp(), "touched.bin"), new TransferLocation(target == "s3" ? f.S3() : f.TargetSftp(), "touched.bin"), "job-touched",
             Progress: p =>
             {
                 if (p.Bytes < p.TotalBytes && Interlocked.Exchange(ref touched, 1) == 0)
@@ -192,7 +194,8 @@ public sealed class DeliveryBehaviourTests(Rig rig)
 
         Assert.Equal(1, touched);
         Assert.Equal((ErrorKind.Transient, ErrorCodes.SourceChanged), (ex.Kind, ex.Code));
-        Assert.Empty(Directory.GetFiles(f.TargetSftpOptions.BasePath)); // checked before the rename: nothing delivered
+        Assert.Empty(Directory.GetFiles(f.TargetSftpOptions.BasePath));
+        Assert.Null(await f.S3SizeAsync("touched.bin"));
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using Ferry.Stores.Sqlite;
-using Microsoft.Data.Sqlite;
 
 namespace Ferry.Stores.Tests;
 
@@ -9,32 +8,28 @@ namespace Ferry.Stores.Tests;
 /// </summary>
 public sealed class SqliteCheckpointerTests : IAsyncLifetime
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ferry-checkpoint-").FullName;
-    private SqliteDatabase _db = null!;
+    private readonly TempDatabase _file = new("checkpoint");
 
-    private string FilePath => Path.Combine(_dir, "ferry.db");
+    private SqliteDatabase Db => _file.Db;
 
-    public async Task InitializeAsync() => _db = await SqliteDatabase.OpenAsync(FilePath, default);
+    private string FilePath => _file.FilePath;
 
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public Task InitializeAsync() => _file.InitializeAsync();
+
+    public Task DisposeAsync() => _file.DisposeAsync();
 
     [Fact]
     public async Task TheWriterNeverCheckpoints_TheCheckpointerCopiesTheLogIntoTheFile()
     {
-        Assert.Equal(0L, await _db.WriteAsync((c, tx) => SqliteCommands.ScalarAsync(c, tx, "PRAGMA wal_autocheckpoint;", default), default));
-        await _db.ExecuteAsync("CREATE TABLE scratch (x BLOB);", default);
+        Assert.Equal(0L, await Db.WriteAsync((c, tx) => SqliteCommands.ScalarAsync(c, tx, "PRAGMA wal_autocheckpoint;", default), default));
+        await Db.ExecuteAsync("CREATE TABLE scratch (x BLOB);", default);
         await Task.Delay(SqliteCheckpointer.Interval * 3); // the schema's pages are in the file by now
         var before = new FileInfo(FilePath).Length;
 
         // About 600 pages: under SQLite's own threshold (1,000), so only the checkpointer copies them.
         for (var i = 0; i < 600; i++)
         {
-            await _db.ExecuteAsync("INSERT INTO scratch (x) VALUES (randomblob(4000));", default);
+            await Db.ExecuteAsync("INSERT INTO scratch (x) VALUES (randomblob(4000));", default);
         }
 
         using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(15));

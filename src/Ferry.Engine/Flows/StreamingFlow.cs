@@ -63,16 +63,14 @@ internal static class StreamingFlow
 
             // Read to the source's end rather than to the size it reported: a file still growing
             // is then caught (SIZE_MISMATCH) instead of silently truncated.
-            Task<RemoteEntry?>? atEnd;
             await using (var read = await from.Connector.OpenReadToEndAsync(from.Path, offset, source.Size, cancellationToken).ConfigureAwait(false))
             await using (var counted = new ProgressReadStream(read, meter))
             {
                 reading = read;
                 written = await to.Connector.WriteAsync(writePath, counted, source.Size, options, cancellationToken).ConfigureAwait(false);
-                atEnd = (read as ILooksAgainAtEnd)?.AtEnd;
             }
 
-            await EnsureUnchangedAsync(from, source, cancellationToken, atEnd).ConfigureAwait(false);
+            await EnsureUnchangedAsync(from, source, cancellationToken, (reading as ILooksAgainAtEnd)?.AtEnd).ConfigureAwait(false);
             if (atomic is not null)
             {
                 // Crash here: the .part file is complete but not delivered; the target is untouched.

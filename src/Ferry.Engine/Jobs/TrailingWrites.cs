@@ -10,28 +10,17 @@ namespace Ferry.Engine.Jobs;
 /// for the next claim; the engine looks for work again once they are done, for stores without that
 /// order. On the small-files benchmark they were two of the six commits a job waited for in turn.
 /// </summary>
+/// <remarks>Added to and waited for by the job's own flow, one step after another: no locking.</remarks>
 internal sealed class TrailingWrites(ILogger logger, string jobId)
 {
     private readonly List<(Task Write, string What)> _writes = [];
 
-    public void Add(Task write, string what)
-    {
-        lock (_writes)
-        {
-            _writes.Add((write, what));
-        }
-    }
+    public void Add(Task write, string what) => _writes.Add((write, what));
 
     /// <summary>Waits for every write; a failed one is logged (the outcome it follows stands).</summary>
     public async Task WhenDoneAsync()
     {
-        (Task Write, string What)[] writes;
-        lock (_writes)
-        {
-            writes = [.. _writes];
-        }
-
-        foreach (var (write, what) in writes)
+        foreach (var (write, what) in _writes)
         {
             try
             {

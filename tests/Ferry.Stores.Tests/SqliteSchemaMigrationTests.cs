@@ -110,6 +110,27 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task AVersion5Database_CountsItsJobsPerCustomer_FromTheJobsItHolds()
+    {
+        var store = await SqliteJobStore.OpenAsync(FilePath, default);
+        foreach (var (id, customer) in new[] { ("j-1", "acme"), ("j-2", "acme"), ("j-3", "globex") })
+        {
+            var job = Job(id) with { CustomerId = customer };
+            await store.CreateAsync(job, JobStateMachine.Created(job, "api"), default);
+        }
+
+        // What a Ferry of session 20 left: jobs counted by status and flow, not by customer.
+        Execute(BeforeVersion6 + "PRAGMA user_version = 5;");
+        var reopened = await SqliteJobStore.OpenAsync(FilePath, default);
+        var fourth = Job("j-4") with { CustomerId = "globex" };
+        await reopened.CreateAsync(fourth, JobStateMachine.Created(fourth, "api"), default);
+
+        Assert.Equal(SqliteDatabase.SchemaVersion, Convert.ToInt32(Scalar("PRAGMA user_version;")));
+        Assert.Equal((2, 2), (await reopened.CountActiveAsync("acme", default), await reopened.CountActiveAsync("globex", default)));
+        Assert.Equal([(JobStatus.Received, "sftp-to-s3", 4L)], (await reopened.CountByStatusAsync(default)).Select(c => (c.Status, c.FlowType, c.Count)));
+    }
+
+    [Fact]
     public async Task TheBatchIndexAnOlderFerryMade_IsReplacedByTheCoveringOne()
     {
         var store = await SqliteJobStore.OpenAsync(FilePath, default);
@@ -174,13 +195,31 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    /// <summary>Undoes what version 5 added, so a test's database is what a Ferry of version 4 wrote.</summary>
-    private const string BeforeVersion5 = "ALTER TABLE api_keys DROP COLUMN expires_at; ";
+    /// <summary>Undoes what version 6 changed, so a test's database is what a Ferry of version 5 wrote.</summary>
+    private const string BeforeVersion6 = """
+        DROP TRIGGER job_counts_insert; DROP TRIGGER job_counts_update; DROP TRIGGER job_counts_delete; DROP TABLE job_counts;
+        CREATE TABLE job_counts (status TEXT NOT NULL, flow_type TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (status, flow_type));
+        INSERT INTO job_counts (status, flow_type, n) SELECT status, flow_type, COUNT(*) FROM jobs GROUP BY status, flow_type;
+        CREATE TRIGGER job_counts_insert AFTER INSERT ON jobs BEGIN
+            INSERT INTO job_counts (status, flow_type, n) VALUES (NEW.status, NEW.flow_type, 1) ON CONFLICT (status, flow_type) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER job_counts_update AFTER UPDATE OF status ON jobs WHEN OLD.status <> NEW.status BEGIN
+            UPDATE job_counts SET n = n - 1 WHERE status = OLD.status AND flow_type = OLD.flow_type;
+            INSERT INTO job_counts (status, flow_type, n) VALUES (NEW.status, NEW.flow_type, 1) ON CONFLICT (status, flow_type) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER job_counts_delete AFTER DELETE ON jobs BEGIN
+            UPDATE job_counts SET n = n - 1 WHERE status = OLD.status AND flow_type = OLD.flow_type;
+        END;
 
-    /// <summary>Undoes what versions 4 and 5 added, so a test's database is what a Ferry of version 3 wrote.</summary>
+        """;
+
+    /// <summary>Undoes what versions 5 and 6 added, so a test's database is what a Ferry of version 4 wrote.</summary>
+    private const string BeforeVersion5 = BeforeVersion6 + "ALTER TABLE api_keys DROP COLUMN expires_at; ";
+
+    /// <summary>Undoes what versions 4 to 6 added, so a test's database is what a Ferry of version 3 wrote.</summary>
     private const string BeforeVersion4 = BeforeVersion5 + "ALTER TABLE api_keys DROP COLUMN scope; ";
 
-    /// <summary>Undoes what versions 3 and 4 added, so a test's database is what an older Ferry wrote.</summary>
+    /// <summary>Undoes what versions 3 to 6 added, so a test's database is what an older Ferry wrote.</summary>
     private const string BeforeVersion3 = BeforeVersion4 + "DROP INDEX trigger_sequencers_seen; ALTER TABLE trigger_sequencers DROP COLUMN seen_at; ";
 
     private static TransferJob Job(string id) => new()

@@ -53,7 +53,11 @@ public interface IJobStore
     /// </summary>
     Task<ClaimedJob?> ClaimAsync(JobTransition claim, IReadOnlyList<SlotRequest> slots, DateTimeOffset slotsExpireAt, CancellationToken cancellationToken);
 
-    /// <summary>The customer's jobs not yet in a terminal state (the backlog that backpressure limits).</summary>
+    /// <summary>
+    /// The customer's jobs not yet in a terminal state (the backlog that backpressure limits). Asked
+    /// on every transfer request, so it must stay cheap however long the queue (kept as jobs change,
+    /// like <see cref="CountByStatusAsync"/>, not counted by a scan).
+    /// </summary>
     Task<int> CountActiveAsync(string customerId, CancellationToken cancellationToken);
 
     /// <summary>

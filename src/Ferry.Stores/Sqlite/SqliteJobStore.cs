@@ -219,11 +219,13 @@ public sealed partial class SqliteJobStore : IJobStore
     }
 
     public async Task<int> CountActiveAsync(string customerId, CancellationToken cancellationToken) =>
-        (await _database.QueryAsync($"SELECT COUNT(*) FROM jobs WHERE customer_id = $c AND status NOT IN {Terminal}", r => r.GetInt32(0), cancellationToken,
-            ("$c", customerId)).ConfigureAwait(false))[0];
+        (await _database.QueryAsync(CountActiveSql, r => r.GetInt32(0), cancellationToken, ("$c", customerId)).ConfigureAwait(false))[0];
+
+    /// <summary>A customer's few rows of job_counts (kept by triggers, <see cref="SqliteSchema"/>), however long its queue.</summary>
+    internal const string CountActiveSql = $"SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE customer_id = $c AND status NOT IN {Terminal}";
 
     public Task<IReadOnlyList<JobCount>> CountByStatusAsync(CancellationToken cancellationToken) =>
-        CountAsync("SELECT status, flow_type, n FROM job_counts", cancellationToken); // kept by triggers (SqliteSchema)
+        CountAsync("SELECT status, flow_type, SUM(n) FROM job_counts GROUP BY status, flow_type", cancellationToken); // kept by triggers (SqliteSchema)
 
     public Task<IReadOnlyList<JobCount>> CountBatchAsync(string customerId, string batchId, CancellationToken cancellationToken) =>
         CountAsync(CountBatchSql, cancellationToken, ("$c", customerId), ("$b", batchId));

@@ -53,23 +53,28 @@ internal static class SqliteSchema
             PRIMARY KEY (job_id, version)
         );
         CREATE INDEX IF NOT EXISTS jobs_by_customer_status ON jobs (customer_id, status);
+        -- Jobs by customer, status and flow, kept as they change: metrics read them summed over
+        -- customers, backpressure (a customer's unfinished jobs) reads a customer's few rows. Both
+        -- counted jobs before, in time growing with the queue (32 ms for 270,000 queued jobs). Without
+        -- a rowid: the key is the table, one B-tree for the triggers to change.
         CREATE TABLE IF NOT EXISTS job_counts (
+            customer_id TEXT NOT NULL,
             status TEXT NOT NULL,
             flow_type TEXT NOT NULL,
             n INTEGER NOT NULL,
-            PRIMARY KEY (status, flow_type)
-        );
+            PRIMARY KEY (customer_id, status, flow_type)
+        ) WITHOUT ROWID;
         CREATE TRIGGER IF NOT EXISTS job_counts_insert AFTER INSERT ON jobs BEGIN
-            INSERT INTO job_counts (status, flow_type, n) VALUES (NEW.status, NEW.flow_type, 1)
-            ON CONFLICT (status, flow_type) DO UPDATE SET n = n + 1;
+            INSERT INTO job_counts (customer_id, status, flow_type, n) VALUES (NEW.customer_id, NEW.status, NEW.flow_type, 1)
+            ON CONFLICT (customer_id, status, flow_type) DO UPDATE SET n = n + 1;
         END;
         CREATE TRIGGER IF NOT EXISTS job_counts_update AFTER UPDATE OF status ON jobs WHEN OLD.status <> NEW.status BEGIN
-            UPDATE job_counts SET n = n - 1 WHERE status = OLD.status AND flow_type = OLD.flow_type;
-            INSERT INTO job_counts (status, flow_type, n) VALUES (NEW.status, NEW.flow_type, 1)
-            ON CONFLICT (status, flow_type) DO UPDATE SET n = n + 1;
+            UPDATE job_counts SET n = n - 1 WHERE customer_id = OLD.customer_id AND status = OLD.status AND flow_type = OLD.flow_type;
+            INSERT INTO job_counts (customer_id, status, flow_type, n) VALUES (NEW.customer_id, NEW.status, NEW.flow_type, 1)
+            ON CONFLICT (customer_id, status, flow_type) DO UPDATE SET n = n + 1;
         END;
         CREATE TRIGGER IF NOT EXISTS job_counts_delete AFTER DELETE ON jobs BEGIN
-            UPDATE job_counts SET n = n - 1 WHERE status = OLD.status AND flow_type = OLD.flow_type;
+            UPDATE job_counts SET n = n - 1 WHERE customer_id = OLD.customer_id AND status = OLD.status AND flow_type = OLD.flow_type;
         END;
         -- A batch's counts by status and flow come from this index alone, not from every job row:
         -- a client long-polling GET /v1/batches/{id} has them counted every 0.1 s (with a
@@ -215,7 +220,7 @@ internal static class SqliteSchema
     /// A new table needs no migration (<see cref="Create"/> runs on every open and makes what is
     /// missing) nor a new version (an older Ferry ignores it); a changed one needs both.
     /// </summary>
-    public const int Version = 5;
+    public const int Version = 6;
 
     /// <summary>The change that brings a database from version <c>index</c> to <c>index + 1</c>.</summary>
     public static readonly IReadOnlyList<string> Migrations =
@@ -245,6 +250,18 @@ internal static class SqliteSchema
         // 4 -> 5: API keys may expire; the keys from before do not. A Ferry of version 4 would
         // accept an expired key: it must refuse this database.
         "ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;",
+
+        // 5 -> 6: the job counts are kept per customer too (triggers, in Create, made anew), starting
+        // from the jobs already there. A Ferry of version 5 would fail every job it creates on this
+        // table (its triggers name no customer): it must refuse this database.
+        """
+        DROP TRIGGER IF EXISTS job_counts_insert;
+        DROP TRIGGER IF EXISTS job_counts_update;
+        DROP TRIGGER IF EXISTS job_counts_delete;
+        DROP TABLE IF EXISTS job_counts;
+        CREATE TABLE job_counts (customer_id TEXT NOT NULL, status TEXT NOT NULL, flow_type TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (customer_id, status, flow_type)) WITHOUT ROWID;
+        INSERT INTO job_counts (customer_id, status, flow_type, n) SELECT customer_id, status, flow_type, COUNT(*) FROM jobs GROUP BY customer_id, status, flow_type;
+        """,
     ];
 
     public const string JobColumns = """

@@ -59,6 +59,27 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task CountActive_IsACustomersUnfinishedJobs_AsTheyAreCreatedFinishedAndPruned()
+    {
+        var store = await OpenStoreAsync();
+        var received = NewJob("acme");
+        await store.CreateAsync(received, JobStateMachine.Created(received, "api"), default);
+        await store.CreateAsync(received with { JobId = "j-replay" }, JobStateMachine.Created(received, "api"), default); // same key: no new job
+        var queued = await CreateQueuedAsync(store, NewJob("acme"));
+        await store.ApplyAsync(JobStateMachine.Claim(await CreateQueuedAsync(store, NewJob("acme") with { FlowType = "s3-to-sftp" }), "w", "eu", T0, Lease), default);
+        await FinishAsync(store, NewJob("acme"), T0, JobStatus.Succeeded);
+        await FinishAsync(store, NewJob("acme"), T0, JobStatus.Failed);
+        await CreateQueuedAsync(store, NewJob("globex"));
+        var active = async (string customer) => await (await OpenStoreAsync()).CountActiveAsync(customer, default);
+
+        Assert.Equal((3, 1, 0), (await active("acme"), await active("globex"), await active("initech")));
+
+        await store.ApplyAsync(JobStateMachine.Cancel(queued, T0, "api"), default);
+        await store.PruneFinishedAsync(T0.AddDays(1), 100, default); // finished jobs leave; the count stays
+        Assert.Equal((2, 1), (await active("acme"), await active("globex")));
+    }
+
+    [Fact]
     public async Task Prune_KeepsTheIdempotencyKeyTaken_SoTheSameFileIsNotTransferredAgain()
     {
         var store = await OpenStoreAsync();

@@ -4,11 +4,11 @@ using Ferry.Core.Jobs;
 namespace Ferry.Server.Api.Transfers;
 
 /// <summary>
-/// How many of a customer's jobs are unfinished, for backpressure. Counting them in the store
-/// costs time in proportion to the queue, which at tens of thousands of queued jobs became most
-/// of a request's work; so a count is reused for up to <see cref="MaxAge"/>, plus the jobs this
-/// process created since. The limit is therefore soft by what other processes created within that
-/// time, and jobs that finished within it still count (the answer errs towards 429).
+/// How many of a customer's jobs are unfinished, for backpressure. The store keeps the count (it
+/// does not count the queue), but asking it is still a read on every request; so a count is reused
+/// for up to <see cref="MaxAge"/>, plus the jobs this process created since. The limit is therefore
+/// soft by what other processes created within that time, and jobs that finished within it still
+/// count (the answer errs towards 429).
 /// </summary>
 internal sealed class ActiveJobCounts(IJobStore jobs, TimeProvider time)
 {

@@ -96,7 +96,7 @@ internal static class CopyCommand
             if (source is SftpLocation && target is SftpLocation)
             {
                 stagingDir = parse.GetValue(Staging) ?? Directory.CreateTempSubdirectory("ferry-staging-").FullName;
-                staging = new Connectors.Local.LocalConnector(stagingDir);
+                staging = Connectors.Local.LocalConnector.ForStaging(stagingDir);
             }
 
             var template = new TransferRequest(new TransferLocation(from, source.Path), new TransferLocation(to, target.Path),

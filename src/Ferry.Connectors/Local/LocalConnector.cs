@@ -15,11 +15,26 @@ public sealed partial class LocalConnector : IConnector, IAtomicRename, IHasFeat
 {
     private const int BufferSize = 1024 * 1024;
     private readonly string _base;
+    private readonly bool _removesEmptiedDirectories;
 
     public LocalConnector(string baseDirectory)
+        : this(baseDirectory, removesEmptiedDirectories: false)
+    {
+    }
+
+    private LocalConnector(string baseDirectory, bool removesEmptiedDirectories)
     {
         _base = Path.GetFullPath(baseDirectory);
+        _removesEmptiedDirectories = removesEmptiedDirectories;
     }
+
+    /// <summary>
+    /// A staging area, where a delete also removes the directories it leaves empty (up to the base,
+    /// never the base). Each transfer stages under a directory of its own, which would otherwise be
+    /// left behind, empty, by every delivered copy. Not for users' directories: emptying a folder
+    /// there must not make it vanish.
+    /// </summary>
+    public static LocalConnector ForStaging(string baseDirectory) => new(baseDirectory, removesEmptiedDirectories: true);
 
     public string Scheme => "local";
 
@@ -130,11 +145,39 @@ public sealed partial class LocalConnector : IConnector, IAtomicRename, IHasFeat
         try
         {
             File.Delete(full);
+            if (_removesEmptiedDirectories)
+            {
+                RemoveEmptiedDirectories(Path.GetDirectoryName(full));
+            }
+
             return Task.CompletedTask;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return Task.CompletedTask; // no such directory, so no such file: the goal state holds
         }
         catch (Exception ex)
         {
             throw Classify(ex, full);
+        }
+    }
+
+    private void RemoveEmptiedDirectories(string? dir)
+    {
+        for (; dir is not null && dir.Length > _base.Length && dir.StartsWith(_base, StringComparison.Ordinal); dir = Path.GetDirectoryName(dir))
+        {
+            try
+            {
+                Directory.Delete(dir); // only if empty
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Gone already; its parent may be empty now too.
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return; // not empty (or not ours to remove): what is above it is not empty either
+            }
         }
     }
 

@@ -197,7 +197,7 @@ public static class FerryHost
             Lease = TimeSpan.FromSeconds(options.LeaseSeconds),
             PollInterval = TimeSpan.FromSeconds(options.PollSeconds),
             ShutdownGrace = TimeSpan.FromSeconds(options.ShutdownGraceSeconds),
-            Staging = new LocalConnector(data.Staging),
+            Staging = LocalConnector.ForStaging(data.Staging),
             LeftoverRetry = TimeSpan.FromSeconds(options.LeftoverRetrySeconds),
         });
         s.AddSingleton<ActiveJobCounts>();

@@ -5,7 +5,8 @@ namespace Ferry.Server.Hosting;
 
 /// <summary>
 /// The staging area's lifecycle: each job stages under its own directory ("&lt;job id&gt;/&lt;name&gt;");
-/// delivered copies are deleted by the flow at once, and what failed jobs leave for a re-drive is
+/// delivered copies are deleted by the flow at once (their directory with them: the staging area is a
+/// <see cref="Ferry.Connectors.Local.LocalConnector.ForStaging"/>), and what failed jobs leave for a re-drive is
 /// removed here once nothing in the directory changed for <see cref="FerryOptions.StagingRetentionDays"/>.
 /// Runs at start and then hourly.
 /// </summary>

@@ -161,6 +161,14 @@ public abstract class ConnectorConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Delete_InADirectoryThatIsNotThere_SucceedsQuietly()
+    {
+        await Connector.DeleteAsync("no-such-dir/gone.txt", CancellationToken.None);
+
+        Assert.Null(await Connector.StatAsync("no-such-dir/gone.txt", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Rename_OntoExistingFile_ReplacesTargetAndRemovesSource()
     {
         await WriteTextAsync("from.txt", "new content");

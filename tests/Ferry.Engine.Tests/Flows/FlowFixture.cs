@@ -41,7 +41,7 @@ public sealed class FlowFixture : IAsyncDisposable
 
     public S3EndpointOptions S3Options(string prefix = "") => _rig.S3.Options(Bucket, prefix);
 
-    public LocalConnector Staging() => Own(new LocalConnector(StagingDirectory));
+    public LocalConnector Staging() => Own(LocalConnector.ForStaging(StagingDirectory));
 
     /// <summary>Writes random content straight into the SFTP source user's directory.</summary>
     public async Task<string> PutSftpSourceAsync(string relativePath, long length, int seed)

@@ -40,7 +40,7 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
     public string? LastCipher => _pool.LastCipher;
 
     /// <summary>Whether the most recent connection's socket blocks in the kernel (for tests and diagnostics).</summary>
-    internal bool SocketBlocks => _pool.SocketBlocks;
+    internal SftpSocketState SocketState => _pool.SocketState;
 
     /// <summary>
     /// The faster paths through SSH.NET's internals this process has given up (an SSH.NET version

@@ -38,6 +38,22 @@ public sealed class SqliteJobStoreTests : JobStoreConformanceTests, IDisposable
         Assert.DoesNotContain("jobs", plan.Replace("job_counts", "", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task APageOfJobsInOneStatus_IsReadInOrder_NotFoundAmongAllOrSorted(bool withCursor)
+    {
+        await OpenStoreAsync();
+        await using var db = await SqliteDatabase.OpenAsync(Path.Combine(_dir, "ferry.db"), default);
+        var query = new JobQuery("acme", Status: JobStatus.Failed, Cursor: withCursor ? JobCursor.Encode(1_700_000_000_000, "j-1") : null);
+        var (where, args) = SqliteJobStore.ListWhere(query, 51);
+
+        var plan = string.Join(" | ", await db.QueryAsync($"EXPLAIN QUERY PLAN SELECT * FROM jobs WHERE {where}", r => r.GetString(3), default, args));
+
+        Assert.Contains("USING INDEX jobs_by_customer_status_time (customer_id=? AND status=?", plan);
+        Assert.DoesNotContain("TEMP B-TREE", plan);
+    }
+
     [Fact]
     public async Task TheDispatchersRead_StopsAtItsLimit_InsteadOfSortingEveryQueuedJob()
     {

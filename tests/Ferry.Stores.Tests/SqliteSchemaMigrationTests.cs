@@ -146,6 +146,21 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task TheStatusIndexAnOlderFerryMade_IsReplacedByTheOrderedOne()
+    {
+        var store = await SqliteJobStore.OpenAsync(FilePath, default);
+        var job = Job("j-1");
+        await store.CreateAsync(job, JobStateMachine.Created(job, "api"), default);
+        // What a Ferry of session 20 left (and makes again if it opens the file after this one).
+        Execute("DROP INDEX jobs_by_customer_status_time; CREATE INDEX jobs_by_customer_status ON jobs (customer_id, status);");
+
+        var reopened = await SqliteJobStore.OpenAsync(FilePath, default);
+
+        Assert.Equal("jobs_by_customer_status_time", Scalar("SELECT group_concat(name) FROM sqlite_master WHERE type = 'index' AND name LIKE 'jobs_by_customer_status%';"));
+        Assert.Equal(["j-1"], (await reopened.ListAsync(new JobQuery("acme", Status: JobStatus.Received), default)).Jobs.Select(j => j.JobId));
+    }
+
+    [Fact]
     public async Task AKeyWithAScopeThisFerryDoesNotKnow_ReadsAsReadOnly()
     {
         var db = await SqliteDatabase.OpenAsync(FilePath, default);

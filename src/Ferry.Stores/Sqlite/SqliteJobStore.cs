@@ -90,6 +90,19 @@ public sealed partial class SqliteJobStore : IJobStore
 
     public async Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
     {
+        var limit = Math.Clamp(query.Limit, 1, 1000);
+        var (whereAndOrder, args) = ListWhere(query, limit + 1);
+        var jobs = await SelectJobsAsync(whereAndOrder, cancellationToken, args).ConfigureAwait(false);
+        var next = jobs.Count > limit ? JobCursor.Encode(Ms(jobs[limit - 1].CreatedAt), jobs[limit - 1].JobId) : null;
+        return new JobPage(jobs.Take(limit).ToList(), next);
+    }
+
+    /// <summary>
+    /// The conditions, order and limit of a page of <paramref name="query"/>, newest first. With a
+    /// status, read in order from jobs_by_customer_status_time (<see cref="SqliteSchema"/>).
+    /// </summary>
+    internal static (string WhereAndOrder, (string Name, object? Value)[] Args) ListWhere(JobQuery query, int rows)
+    {
         var where = new StringBuilder("customer_id = $c");
         var args = new List<(string, object?)> { ("$c", query.CustomerId) };
         if (query.Status is { } status)
@@ -131,10 +144,7 @@ public sealed partial class SqliteJobStore : IJobStore
             args.Add(("$cur_id", jobId));
         }
 
-        var limit = Math.Clamp(query.Limit, 1, 1000);
-        var jobs = await SelectJobsAsync($"{where} ORDER BY created_at DESC, job_id DESC LIMIT {limit + 1}", cancellationToken, args.ToArray()).ConfigureAwait(false);
-        var next = jobs.Count > limit ? JobCursor.Encode(Ms(jobs[limit - 1].CreatedAt), jobs[limit - 1].JobId) : null;
-        return new JobPage(jobs.Take(limit).ToList(), next);
+        return ($"{where} ORDER BY created_at DESC, job_id DESC LIMIT {rows}", args.ToArray());
     }
 
     public async Task<IReadOnlyList<TransferJob>> FindRunnableAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>

@@ -73,7 +73,7 @@ public sealed class StagingRedriveTests(Rig rig, SharedServer shared) : IClassFi
         // The source is gone, so only the first job's staged copy can have been delivered.
         Assert.Equal("SUCCEEDED", done.GetProperty("status").GetString());
         Assert.Equal(sha, await RandomData.Sha256OfFileAsync(Path.Combine(inbox, "in/twice.dat")));
-        Assert.False(File.Exists(Path.Combine(shared.Server.DataDirectory, "staging", firstId, "twice.dat")), "the staged copy is removed once delivered");
+        Assert.False(Directory.Exists(Path.Combine(shared.Server.DataDirectory, "staging", firstId)), "the staged copy is removed once delivered, its directory with it");
     }
 
     [Fact]

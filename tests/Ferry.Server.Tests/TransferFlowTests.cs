@@ -132,6 +132,7 @@ public sealed class TransferFlowTests(Rig rig, SharedServer shared) : IClassFixt
         Assert.Equal(sha, await RandomData.Sha256OfFileAsync(Path.Combine(toDir, "x.bin")));
         var staging = Path.Combine(shared.Server.DataDirectory, "staging");
         Assert.Empty(Directory.GetFiles(staging, "*", SearchOption.AllDirectories));
+        Assert.False(Directory.Exists(Path.Combine(staging, job.GetProperty("job_id").GetString()!)), "the job's staging directory is still there");
     }
 
     [Fact]

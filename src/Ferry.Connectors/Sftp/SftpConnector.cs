@@ -39,7 +39,7 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
     /// <summary>The cipher negotiated on the latest connection.</summary>
     public string? LastCipher => _pool.LastCipher;
 
-    /// <summary>Whether the most recent connection's socket blocks in the kernel (for tests and diagnostics).</summary>
+    /// <summary>What became of the most recent connection's socket: blocking in the kernel, out of the runtime's epoll set (for tests and diagnostics).</summary>
     internal SftpSocketState SocketState => _pool.SocketState;
 
     /// <summary>

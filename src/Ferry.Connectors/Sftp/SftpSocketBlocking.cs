@@ -120,7 +120,7 @@ internal static class SftpSocketBlocking
     }
 
     /// <summary>Whether an epoll instance's fdinfo ("tfd: 8 events: 80000019 data: 0 ...") lists <paramref name="fd"/>.</summary>
-    internal static bool Watches(IEnumerable<string> fdinfo, int fd) =>
+    private static bool Watches(IEnumerable<string> fdinfo, int fd) =>
         fdinfo.Any(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["tfd:", var tfd, ..] && tfd == fd.ToString(CultureInfo.InvariantCulture));
 
     private const int EpollCtlDel = 2; // EPOLL_CTL_DEL

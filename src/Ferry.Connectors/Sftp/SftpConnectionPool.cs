@@ -36,8 +36,8 @@ internal sealed class SftpConnectionPool : IAsyncDisposable
     /// <summary>Cipher negotiated on the most recent connection (for benchmarks and diagnostics).</summary>
     public string? LastCipher { get; private set; }
 
-    /// <summary>What <see cref="SftpSocketBlocking"/> made of the most recent connection's socket.</summary>
-    public SftpSocketState SocketState { get; private set; }
+    /// <summary>Whether the most recent connection's socket blocks in the kernel (<see cref="SftpSocketBlocking"/>).</summary>
+    public bool SocketBlocks { get; private set; }
 
     public async Task<SftpLease> RentAsync(CancellationToken cancellationToken)
     {
@@ -162,7 +162,7 @@ internal sealed class SftpConnectionPool : IAsyncDisposable
         try
         {
             await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            SocketState = SftpSocketBlocking.TryRestore(client);
+            SocketBlocks = SftpSocketBlocking.TryRestore(client);
             LastCipher = client.ConnectionInfo.CurrentClientEncryption;
             return client;
         }

@@ -39,8 +39,8 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
     /// <summary>The cipher negotiated on the latest connection.</summary>
     public string? LastCipher => _pool.LastCipher;
 
-    /// <summary>What became of the most recent connection's socket: blocking in the kernel, out of the runtime's epoll set (for tests and diagnostics).</summary>
-    internal SftpSocketState SocketState => _pool.SocketState;
+    /// <summary>Whether the most recent connection's socket blocks in the kernel (for tests and diagnostics).</summary>
+    internal bool SocketBlocks => _pool.SocketBlocks;
 
     /// <summary>
     /// The faster paths through SSH.NET's internals this process has given up (an SSH.NET version

@@ -39,6 +39,9 @@ internal sealed class SftpConnectionPool : IAsyncDisposable
     /// <summary>Whether the most recent connection's socket blocks in the kernel (<see cref="SftpSocketBlocking"/>).</summary>
     public bool SocketBlocks { get; private set; }
 
+    /// <summary>The receive buffer the kernel granted the most recent connection's socket (<see cref="SftpSocketBuffers"/>).</summary>
+    public int SocketReceiveBuffer { get; private set; }
+
     public async Task<SftpLease> RentAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -162,7 +165,9 @@ internal sealed class SftpConnectionPool : IAsyncDisposable
         try
         {
             await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            SocketBlocks = SftpSocketBlocking.TryRestore(client);
+            var socket = SftpSocketBlocking.SocketOf(client);
+            SocketReceiveBuffer = SftpSocketBuffers.TryWiden(socket);
+            SocketBlocks = SftpSocketBlocking.TryRestore(socket);
             LastCipher = client.ConnectionInfo.CurrentClientEncryption;
             return client;
         }

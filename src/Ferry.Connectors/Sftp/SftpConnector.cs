@@ -42,6 +42,9 @@ public sealed partial class SftpConnector : IConnector, IAtomicRename, IHasFeatu
     /// <summary>Whether the most recent connection's socket blocks in the kernel (for tests and diagnostics).</summary>
     internal bool SocketBlocks => _pool.SocketBlocks;
 
+    /// <summary>The receive buffer of the most recent connection's socket (for tests and diagnostics).</summary>
+    internal int SocketReceiveBuffer => _pool.SocketReceiveBuffer;
+
     /// <summary>
     /// The faster paths through SSH.NET's internals this process has given up (an SSH.NET version
     /// that moved them, or a build that trimmed them away), each with why: the public API then does

@@ -27,26 +27,39 @@ internal static class SftpSocketBlocking
     private const int SetFlags = 4; // F_SETFL
     private const int NonBlock = 0x800; // O_NONBLOCK on Linux
 
-    /// <summary>True when the session's socket now blocks in the kernel.</summary>
-    public static bool TryRestore(SftpClient client)
+    /// <summary>True when the session's socket (<see cref="SocketOf"/>) now blocks in the kernel.</summary>
+    public static bool TryRestore(Socket? socket)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!OperatingSystem.IsLinux() || socket is null)
         {
             return false;
         }
 
         try
         {
-            return SocketOf(client) is { } socket && Restore(socket);
+            return Restore(socket);
         }
-        catch (Exception ex) when (SftpSessionAccess.IsUnbound(ex) || ex is ObjectDisposedException or DllNotFoundException or EntryPointNotFoundException)
+        catch (Exception ex) when (ex is ObjectDisposedException or DllNotFoundException or EntryPointNotFoundException)
         {
             return false;
         }
     }
 
+    /// <summary>The connected session's socket; null if SSH.NET's internals no longer expose it.</summary>
+    public static Socket? SocketOf(SftpClient client)
+    {
+        try
+        {
+            return SessionSocket(client);
+        }
+        catch (Exception ex) when (SftpSessionAccess.IsUnbound(ex))
+        {
+            return null;
+        }
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Socket? SocketOf(SftpClient client)
+    private static Socket? SessionSocket(SftpClient client)
     {
         var session = SessionOf(client);
         return session is not null && session.GetType() == typeof(Session) ? SocketField((Session)session) : null;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Ferry.Connectors.Sftp;
 using Ferry.Core.Connectors;
@@ -271,6 +272,18 @@ public sealed class SftpConnectorTests(Rig rig)
         // SSH.NET's message loop is now waiting in the kernel; closing must wake it.
         var closing = c.DisposeAsync().AsTask();
         Assert.Same(closing, await Task.WhenAny(closing, Task.Delay(TimeSpan.FromSeconds(10))));
+    }
+
+    [Fact]
+    public async Task Connection_SocketBuffers_AreWhatTheKernelAllowsNotSshNetsPinned268KiB()
+    {
+        await using var c = new SftpConnector(Server.KeyUser());
+
+        await c.CheckAsync(default);
+
+        // SSH.NET sets 137,072 bytes (the kernel doubles it); Ferry asks for 4 MiB, which the kernel caps at rmem_max, then doubles.
+        var ceiling = int.Parse(File.ReadAllText("/proc/sys/net/core/rmem_max").Trim(), CultureInfo.InvariantCulture);
+        Assert.Equal(2 * Math.Min(SftpSocketBuffers.Bytes, ceiling), c.SocketReceiveBuffer);
     }
 
     [Fact]

@@ -12,10 +12,11 @@ namespace Ferry.Connectors.Sftp;
 /// thread (<see cref="SftpAnswer{T}"/>). SSH.NET's <c>UploadFile</c> caps each write at the SSH
 /// channel's packet size (32 KiB for OpenSSH), so the server answers, and SSH.NET's receive thread
 /// wakes, eight times as often as it has to: a write request may be larger than a channel packet,
-/// SSH.NET's channel splits it, and OpenSSH's sftp-server takes messages up to 256 KiB. As in
-/// <c>UploadFile</c>, the SSH channel's window is what bounds the writes in flight (sending blocks
-/// while it is closed), and one request buffer serves every write: the channel has copied the
-/// request into its packets before <c>RequestWrite</c> returns.
+/// SSH.NET's channel splits it, and OpenSSH's sftp-server takes messages up to 256 KiB. Unlike
+/// <c>UploadFile</c>, the writes in flight stay below what the SSH channel's window holds
+/// (<see cref="SftpWritesInFlight"/>), so sending does not stall on a closed window at every
+/// adjustment; one request buffer serves every write, as there: the channel has copied the request
+/// into its packets before <c>RequestWrite</c> returns.
 /// </summary>
 internal static class SftpCallbackWriter
 {
@@ -63,9 +64,10 @@ internal static class SftpCallbackWriter
         var handle = await SftpFileRequests.OpenForWriteAsync(session, fullPath, mode, client.OperationTimeout, cancellationToken).ConfigureAwait(false);
         try
         {
-            // Sending blocks while the channel's window is closed: on an SFTP call thread.
+            // Sending blocks while the writes in flight are at their limit: on an SFTP call thread.
             var writeLength = WriteLengthFor(SftpSessionAccess.Extensions(session), SftpSessionAccess.OptimalWriteLength(session, UploadBufferSize, handle));
-            var writes = await SftpBlockingCalls.Run(() => Send(session, handle, input, offset, length - offset, writeLength, acknowledged, cancellationToken), CancellationToken.None)
+            var writes = await SftpBlockingCalls.Run(
+                    () => Send(session, handle, input, offset, length - offset, writeLength, acknowledged, client.OperationTimeout, cancellationToken), CancellationToken.None)
                 .ConfigureAwait(false);
             await writes.WaitAsync(session, client.OperationTimeout, cancellationToken).ConfigureAwait(false);
         }
@@ -99,9 +101,10 @@ internal static class SftpCallbackWriter
     /// overlap with encrypting and sending what was read before.
     /// </summary>
     private static SftpAnswer<long> Send(object session, byte[] handle, Stream input, long offset, long length, int writeLength, Action<long>? acknowledged,
-        CancellationToken cancellationToken)
+        TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var writes = new Writes(acknowledged);
+        var writes = new SftpWritesInFlight(acknowledged, SftpWritesInFlight.LimitFor(SftpSessionAccess.ChannelWindow(session), writeLength));
+        var sessionFailure = () => SftpSessionAccess.Failure(session);
         // One more than the writes the file needs: the read that finds its end.
         var ring = (int)Math.Clamp((length / writeLength) + 1, 1, ReadAheadBuffers);
         var buffers = new object[ring];
@@ -122,7 +125,7 @@ internal static class SftpCallbackWriter
                 SetServerFileOffset(buffer, (ulong)position);
                 SetDataLength(buffer, filled.Length);
                 position += filled.Length;
-                writes.Sending();
+                writes.Sending(sessionFailure, timeout, cancellationToken);
                 RequestWrite(session, buffer, SftpAnswer<long>.Callback(StatusActionType!, new Answer(writes, position), Answer.OnStatusMethod));
                 readAhead.Release();
             }
@@ -143,57 +146,8 @@ internal static class SftpCallbackWriter
         }
     }
 
-    /// <summary>The writes of one file: how many are unanswered, and the outcome once all are answered.</summary>
-    private sealed class Writes(Action<long>? acknowledged)
-    {
-        private readonly Lock _lock = new();
-        private int _unanswered;
-        private long _end = -1;
-
-        public SftpAnswer<long> Result { get; } = new();
-
-        public void Sending()
-        {
-            lock (_lock)
-            {
-                _unanswered++;
-            }
-        }
-
-        public void AllSent(long end)
-        {
-            lock (_lock)
-            {
-                _end = end;
-                if (_unanswered == 0)
-                {
-                    Result.Complete(end);
-                }
-            }
-        }
-
-        // On SSH.NET's receive thread, answers arrive in the order the writes went out.
-        public void Answered(long end, Exception? error)
-        {
-            if (error is not null)
-            {
-                Result.Fail(error);
-                return;
-            }
-
-            acknowledged?.Invoke(end);
-            lock (_lock)
-            {
-                if (--_unanswered == 0 && _end >= 0)
-                {
-                    Result.Complete(_end);
-                }
-            }
-        }
-    }
-
     // Runs on SSH.NET's receive thread, where an exception would fail the whole session: none escapes.
-    private sealed class Answer(Writes writes, long end)
+    private sealed class Answer(SftpWritesInFlight writes, long end)
     {
         public static readonly MethodInfo OnStatusMethod = typeof(Answer).GetMethod(nameof(OnStatus))!;
 
@@ -205,7 +159,7 @@ internal static class SftpCallbackWriter
             }
             catch (Exception ex)
             {
-                writes.Result.Fail(ex);
+                writes.Fail(ex);
             }
         }
     }

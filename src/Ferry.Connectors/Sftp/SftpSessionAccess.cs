@@ -119,6 +119,27 @@ internal static class SftpSessionAccess
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_exception")]
     private static extern ref Exception? ExceptionOf([UnsafeAccessorType(SubsystemTypeName)] object session);
 
+    /// <summary>The bytes the SFTP channel's window lets Ferry send now; null if SSH.NET's internals no longer show it.</summary>
+    public static uint? ChannelWindow(object session)
+    {
+        try
+        {
+            return ChannelOf(session) is { } channel ? RemoteWindowSize(channel) : null;
+        }
+        catch (Exception ex) when (IsUnbound(ex) || ex is InvalidOperationException)
+        {
+            return null; // InvalidOperationException: the channel's open is not confirmed
+        }
+    }
+
+    // A property, not the _channel field: a field of a type named by UnsafeAccessorType cannot be reached (NotSupportedException).
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_Channel")]
+    [return: UnsafeAccessorType("Renci.SshNet.Channels.IChannelSession, Renci.SshNet")]
+    private static extern object? ChannelOf([UnsafeAccessorType(SubsystemTypeName)] object session);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_RemoteWindowSize")]
+    private static extern uint RemoteWindowSize([UnsafeAccessorType("Renci.SshNet.Channels.Channel, Renci.SshNet")] object channel);
+
     /// <summary>What the runtime throws for an accessor it cannot bind, or <see cref="Session"/> for an unexpected type.</summary>
     public static bool IsUnbound(Exception ex) => ex is MissingMemberException or TypeLoadException or NotSupportedException;
 

@@ -56,6 +56,21 @@ public sealed class SftpCallbackWriterTests(Rig rig)
     }
 
     [Fact]
+    public void TheChannelsWindow_IsRead_SoSevenWritesAtMostAreInFlight()
+    {
+        using var client = new SftpClient(rig.Sftp.Host, rig.Sftp.Port, rig.Sftp.Ed25519User, new PrivateKeyFile(rig.Sftp.Ed25519KeyPath));
+        client.HostKeyReceived += (_, e) => e.CanTrust = SftpHostKey.Matches(rig.Sftp.HostKey, SftpHostKey.Format(e.FingerPrintSHA256));
+        client.Connect();
+
+        var window = SftpSessionAccess.ChannelWindow(SftpSessionAccess.Session(client));
+
+        // OpenSSH opens a session channel's window at 2 MiB; the SFTP handshake has taken a few bytes of it.
+        Assert.NotNull(window);
+        Assert.InRange(window.Value, 2u * 1024 * 1024 - 4096, 2u * 1024 * 1024);
+        Assert.Equal(7, SftpWritesInFlight.LimitFor(window, Chunk));
+    }
+
+    [Fact]
     public async Task AConnectionLostMidWrite_FailsAsTransient_AndTheNextWriteGetsANewOne()
     {
         const int length = 24 * 1024 * 1024;

@@ -8,7 +8,7 @@ namespace Ferry.TestRig;
 /// make (no netem): a bandwidth cap, and cutting every connection once a number of bytes has
 /// passed - what a partner's server restarting mid-transfer looks like to a client.
 /// </summary>
-public sealed class FaultProxy : IAsyncDisposable
+public sealed partial class FaultProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly IPEndPoint _target;
@@ -57,43 +57,6 @@ public sealed class FaultProxy : IAsyncDisposable
     }
 
     private TimeSpan Downtime { get; set; }
-
-    /// <summary>
-    /// The head (request line and headers) of every HTTP/1.1 request clients sent through, in
-    /// order: what a client put on the wire, which its own logging may not show.
-    /// </summary>
-    public IReadOnlyList<string> HttpRequestHeads
-    {
-        get
-        {
-            lock (_heads)
-            {
-                return [.. _heads];
-            }
-        }
-    }
-
-    private readonly List<string> _heads = [];
-
-    private void RecordRequestHead(ReadOnlySpan<byte> sent)
-    {
-        if (sent.IsEmpty || sent[0] is < (byte)'A' or > (byte)'Z')
-        {
-            return; // not the start of a request (a body, or not HTTP at all)
-        }
-
-        var text = System.Text.Encoding.Latin1.GetString(sent[..Math.Min(sent.Length, 8192)]);
-        var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        if (end > 0 && HttpMethods.Any(m => text.StartsWith(m + " ", StringComparison.Ordinal)))
-        {
-            lock (_heads)
-            {
-                _heads.Add(text[..end]);
-            }
-        }
-    }
-
-    private static readonly string[] HttpMethods = ["GET", "PUT", "POST", "HEAD", "DELETE"];
 
     private async Task AcceptAsync()
     {
@@ -154,6 +117,7 @@ public sealed class FaultProxy : IAsyncDisposable
     {
         var buffer = new byte[64 * 1024];
         var started = DateTime.UtcNow;
+        var body = new BodyPosition();
         long sent = 0;
         while (true)
         {
@@ -166,6 +130,7 @@ public sealed class FaultProxy : IAsyncDisposable
             if (fromClient)
             {
                 RecordRequestHead(buffer.AsSpan(0, n));
+                DamageIfDue(buffer.AsSpan(0, n), body);
             }
 
             await to.WriteAsync(buffer.AsMemory(0, n), _stop.Token);

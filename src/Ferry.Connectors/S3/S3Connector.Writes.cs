@@ -105,7 +105,8 @@ public sealed partial class S3Connector : IResumableWrites
 
     /// <summary>
     /// HEADs what was just written: the size must match, and where the store's ETag is an MD5
-    /// (not under SSE-KMS) it must match the MD5s Ferry sent. Some stores (Ceph RGW 16) return an
+    /// (not under SSE-KMS) it must match the one Ferry predicted (a multipart ETag from the ETags
+    /// the store gave the parts, or a copy's source's). Some stores (Ceph RGW 16) return an
     /// empty ETag from CompleteMultipartUpload, so the HEAD is the only reliable answer.
     /// </summary>
     internal async Task<(string? ETag, bool ServerVerified)> VerifyStoredAsync(string key, long length, string? expectedETag, string where, CancellationToken cancellationToken)
@@ -128,7 +129,7 @@ public sealed partial class S3Connector : IResumableWrites
         if (!string.Equals(etag, expectedETag, StringComparison.OrdinalIgnoreCase))
         {
             throw FerryException.Transient(ErrorCodes.ChecksumMismatch,
-                $"{where}: the store reports ETag {etag} but the parts Ferry sent give {expectedETag}; the object is damaged");
+                $"{where}: the store reports ETag {etag} where what it acknowledged gives {expectedETag}; the object is damaged");
         }
 
         return (etag, true);

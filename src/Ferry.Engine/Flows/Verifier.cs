@@ -21,8 +21,8 @@ internal static class Verifier
         var streamedSha256 = delivered.Sha256;
         if (SettledByTheWrite(size, delivered, mode))
         {
-            // The store already confirmed these exact bytes as it took them (Content-MD5 per PUT or
-            // part, an ETag matching the MD5s sent, a copy's ETag matching its source's); asking it
+            // The store already confirmed these exact bytes as it took them (Content-MD5 per PUT, a
+            // signed SHA-256 per part and an ETag matching the parts', a copy's ETag matching its source's); asking it
             // again would repeat that answer. A server-side copy of an object Ferry did not write
             // has no SHA-256 to report, here or in the store.
             return streamedSha256;

@@ -289,7 +289,10 @@ internal sealed class S3MultipartWriter
         return (etags, md5s);
     }
 
-    /// <summary>The MD5 a part's ETag names, or null when the ETag is no MD5 (SSE-KMS) or missing.</summary>
+    /// <summary>
+    /// The 16 bytes a part's ETag spells, or null when it is not 32 hex digits. Under SSE-KMS it is
+    /// 32 hex digits but no MD5; the object's ETag is then not compared (VerifyStoredAsync).
+    /// </summary>
     private static byte[]? Md5Of(string? etag) =>
         S3Connector.Unquote(etag) is { Length: 32 } hex && hex.All(char.IsAsciiHexDigit) ? Convert.FromHexString(hex) : null;
 

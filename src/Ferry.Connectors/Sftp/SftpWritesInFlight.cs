@@ -106,7 +106,10 @@ internal sealed class SftpWritesInFlight(Action<long>? acknowledged, int limit)
         }
     }
 
-    /// <summary>On SSH.NET's receive thread: answers arrive in the order the writes went out.</summary>
+    /// <summary>
+    /// On SSH.NET's receive thread: answers arrive in the order the writes went out, so each end
+    /// acknowledged means every byte before it is written - until a write is refused.
+    /// </summary>
     public void Answered(long end, Exception? error)
     {
         if (error is not null)
@@ -115,7 +118,13 @@ internal sealed class SftpWritesInFlight(Action<long>? acknowledged, int limit)
             return;
         }
 
-        acknowledged?.Invoke(end);
+        // After a refusal the file has a hole where that write went: a later write the server took
+        // must not be reported, or a checkpoint past the hole would let a resume skip it.
+        if (!Result.Task.IsFaulted)
+        {
+            acknowledged?.Invoke(end);
+        }
+
         lock (_gate)
         {
             if (--_unanswered == 0 && _end >= 0)

@@ -21,6 +21,25 @@ public sealed class SftpWritesInFlightTests
         Assert.Equal(int.MaxValue, SftpWritesInFlight.LimitFor(null, WriteLength));
 
     [Fact]
+    public async Task AfterARefusedWrite_LaterWritesTheServerTook_AreNotAcknowledged()
+    {
+        var acknowledged = new List<long>();
+        var writes = new SftpWritesInFlight(acknowledged.Add, limit: 7);
+        for (var i = 0; i < 3; i++)
+        {
+            writes.Sending(Healthy, Timeout.InfiniteTimeSpan, default);
+        }
+
+        writes.Answered(WriteLength, null);
+        writes.Answered(2 * WriteLength, new SftpPathNotFoundException("refused")); // no bytes there now
+        writes.Answered(3 * WriteLength, null); // taken, but after a hole
+        writes.AllSent(3 * WriteLength);
+
+        Assert.Equal([WriteLength], acknowledged);
+        await Assert.ThrowsAsync<SftpPathNotFoundException>(() => writes.Result.Task);
+    }
+
+    [Fact]
     public async Task TheSender_WaitsAtTheLimit_UntilHalfOfItIsAnswered()
     {
         var writes = new SftpWritesInFlight(null, limit: 4);
